@@ -1,0 +1,179 @@
+/**
+ * The vocabulary shared by the client, every transport and the engine: Hrana-shaped
+ * statements, batches, results and cursor entries, plus the engine's RPC surface.
+ *
+ * Values here are already JavaScript values: integers arrive as `number`, `bigint`
+ * or `string` according to the caller's `intMode`, blobs as `ArrayBuffer`. Only the
+ * HTTP edge needs a JSON codec; `postMessage` clones these natively.
+ */
+
+/** How integers are returned: see `Config.intMode`. */
+export type IntMode = "number" | "bigint" | "string";
+
+/**
+ * A value sent to the engine. `number` binds as REAL (as `@libsql/client` does),
+ * `bigint` as INTEGER, `Uint8Array` as BLOB. The client converts booleans and dates
+ * before they get here.
+ */
+export type ArgValue = null | string | number | bigint | Uint8Array;
+
+/** A value received from the engine; integers follow the request's `IntMode`. */
+export type ResultValue = null | string | number | bigint | ArrayBuffer;
+
+/** One SQL statement with its arguments. */
+export interface Stmt {
+  /** Exactly one SQL statement. */
+  sql: string;
+  /** Positional arguments (`?`, `?NNN`). */
+  args?: ArgValue[];
+  /** Named arguments; keys with or without their `:`/`@`/`$` prefix. */
+  namedArgs?: Record<string, ArgValue>;
+  /** When false the engine skips collecting rows (BEGIN/COMMIT steps). */
+  wantRows?: boolean;
+}
+
+/** The result of one statement. */
+export interface StmtResult {
+  /** Column names (`""` where SQLite gives none). */
+  columns: string[];
+  /** Declared column types (`""` where there is none). */
+  columnTypes: string[];
+  /** Rows as arrays of values, in column order. */
+  rows: ResultValue[][];
+  /** Rows changed by a statement that returns no rows; 0 otherwise. */
+  rowsAffected: number;
+  /** The connection's last insert rowid after a statement that returns no rows. */
+  lastInsertRowid: bigint | undefined;
+}
+
+/** A Hrana batch condition. */
+export type BatchCond =
+  | { type: "ok"; step: number }
+  | { type: "error"; step: number }
+  | { type: "not"; cond: BatchCond }
+  | { type: "and"; conds: BatchCond[] }
+  | { type: "or"; conds: BatchCond[] }
+  | { type: "is_autocommit" };
+
+/** One step of a batch: a statement run only when its condition holds. */
+export interface BatchStep {
+  stmt: Stmt;
+  condition?: BatchCond | undefined;
+}
+
+/** An error as plain data, as it appears inside batch results and cursor entries. */
+export interface ProtoError {
+  message: string;
+  code: string;
+  extendedCode?: string | undefined;
+  rawCode?: number | undefined;
+}
+
+/** Per-step outcome of a batch: both slots are null for a skipped step. */
+export interface BatchResult {
+  stepResults: (StmtResult | null)[];
+  stepErrors: (ProtoError | null)[];
+}
+
+/** What `describe` learns about a statement without running it. */
+export interface DescribeResult {
+  /** Parameter names by position (`":name"`, `"?3"`), null for a bare `?`. */
+  params: (string | null)[];
+  /** Result column names. */
+  columns: string[];
+  /** Declared types of the result columns (`""` where there is none). */
+  columnTypes: string[];
+  /** True for EXPLAIN statements. */
+  isExplain: boolean;
+  /** True when the statement does not write to the database. */
+  isReadonly: boolean;
+}
+
+/**
+ * Cursor output in chunks. Hrana streams one entry per row; between threads a
+ * `rows` entry carrying many rows costs far less than one message per row.
+ */
+export type CursorEntry =
+  | { type: "step_begin"; step: number; columns: string[]; columnTypes: string[] }
+  | { type: "rows"; rows: ResultValue[][] }
+  | { type: "step_end"; rowsAffected: number; lastInsertRowid: bigint | undefined }
+  | { type: "step_error"; step: number; error: ProtoError }
+  | { type: "error"; error: ProtoError };
+
+/** A chunk of cursor entries; `done` is true once the cursor has nothing more. */
+export interface CursorChunk {
+  entries: CursorEntry[];
+  done: boolean;
+}
+
+/** Connection state, as `client.metadata()` reports it. */
+export interface ConnectionMetadata {
+  lastInsertRowid: bigint;
+  changes: number;
+  totalChanges: number;
+  autocommit: boolean;
+}
+
+/** Where a local database lives. */
+export type StorageKind = "memory" | "file" | "opfs-sahpool" | "opfs";
+
+/** What the engine needs to open a local database. */
+export interface OpenRequest {
+  /** Storage back end. */
+  storage: StorageKind;
+  /** File path or OPFS name; ignored for memory. */
+  path: string;
+  /** Milliseconds a call waits for another connection's transaction (default 5000). */
+  busyTimeoutMs?: number | undefined;
+}
+
+/** A prepared statement as the engine reports it. */
+export interface PreparedInfo extends DescribeResult {
+  /** Handle owned by the connection that prepared it. */
+  stmtId: number;
+}
+
+/**
+ * The engine's RPC surface, identical in-process and across `postMessage`.
+ * Every handle (connection, statement, cursor) is an integer; statements and
+ * cursors belong to the connection that created them, and using them through
+ * another connection is a `MISUSE` error.
+ */
+export interface EngineApi {
+  /** Opens a connection to a database (sharing the engine's one SQLite handle per database). */
+  open(request: OpenRequest): Promise<number>;
+  /** Opens another connection to the same database as `conn` (used for transactions). */
+  fork(conn: number): Promise<number>;
+  /** Closes a connection: rolls back its open transaction and frees its handles. */
+  close(conn: number): Promise<void>;
+  /** Runs one statement. */
+  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult>;
+  /** Runs a batch of conditional steps in order. */
+  batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult>;
+  /** Runs every statement of an SQL script, discarding rows. */
+  sequence(conn: number, sql: string): Promise<void>;
+  /** Describes a statement without running it. */
+  describe(conn: number, sql: string): Promise<DescribeResult>;
+  /** True when the connection is not inside a transaction. */
+  getAutocommit(conn: number): Promise<boolean>;
+  /** Last insert rowid, changes, total changes and autocommit state. */
+  metadata(conn: number): Promise<ConnectionMetadata>;
+  /** Prepares a statement owned by `conn`. */
+  prepare(conn: number, sql: string): Promise<PreparedInfo>;
+  /** Runs a prepared statement; `maxRows` caps the rows collected (1 for `get`). */
+  query(
+    conn: number,
+    stmtId: number,
+    args: ArgValue[] | Record<string, ArgValue>,
+    intMode: IntMode,
+    maxRows?: number,
+  ): Promise<StmtResult>;
+  /** Finalises a prepared statement. */
+  finalize(conn: number, stmtId: number): Promise<void>;
+  /** Starts a cursor over a batch; rows are fetched with `fetchCursor`. */
+  openCursor(conn: number, steps: BatchStep[], intMode: IntMode): Promise<number>;
+  /** Returns the next entries of a cursor, at most about `maxRows` rows. */
+  fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk>;
+  /** Closes a cursor (resetting its statement). */
+  closeCursor(conn: number, cursorId: number): Promise<void>;
+}

@@ -1,0 +1,131 @@
+import type { ArgValue, DescribeResult, IntMode, ResultValue, StmtResult } from "../src/proto.js";
+import { bindArgs } from "./sqlite/bind-args.js";
+import { SQLITE } from "./sqlite/raw-exports.js";
+import { readRow } from "./sqlite/read-row.js";
+import type { Sqlite } from "./sqlite/sqlite.js";
+import { declaredTypes, parameterNames, type StatementLayout } from "./sqlite/statement-layout.js";
+
+/** Positional or named arguments, as a statement takes them. */
+export type Args = readonly ArgValue[] | Readonly<Record<string, ArgValue>> | undefined;
+
+/**
+ * One prepared `sqlite3_stmt`: binds, steps and reads rows through the raw C
+ * API. Column names and declared types are cached until SQLite re-prepares
+ * the statement after a schema change.
+ */
+export class PreparedStatement {
+  readonly ptr: number;
+  readonly sql: string;
+  readonly #sqlite: Sqlite;
+  readonly #db: number;
+  readonly #layout: StatementLayout;
+  #columnsKey = -1;
+  #columns: string[] = [];
+  #columnTypes: string[] = [];
+
+  constructor(sqlite: Sqlite, db: number, layout: StatementLayout, ptr: number, sql: string) {
+    this.#sqlite = sqlite;
+    this.#db = db;
+    this.#layout = layout;
+    this.ptr = ptr;
+    this.sql = sql;
+  }
+
+  /** Result column names and declared types. */
+  columnInfo(): { columns: string[]; columnTypes: string[] } {
+    const { x, i32 } = this.#sqlite;
+    // aColName moves when SQLite re-prepares the statement (schema change).
+    const key = i32[(this.ptr + this.#layout.colNameOffset) >> 2] as number;
+    if (key !== this.#columnsKey) {
+      const n = x.sqlite3_column_count(this.ptr);
+      const columns = new Array<string>(n);
+      for (let i = 0; i < n; i++) columns[i] = this.#sqlite.cstr(x.sqlite3_column_name(this.ptr, i));
+      this.#columns = columns;
+      this.#columnTypes = declaredTypes(this.#sqlite, this.#layout, this.ptr, n);
+      this.#columnsKey = key;
+    }
+    return { columns: this.#columns, columnTypes: this.#columnTypes };
+  }
+
+  /** Parameter names by position, null for anonymous `?`. */
+  params(): (string | null)[] {
+    return parameterNames(this.#sqlite, this.#layout, this.ptr);
+  }
+
+  /** What `describe` reports for this statement. */
+  describe(): DescribeResult {
+    const { x } = this.#sqlite;
+    return {
+      params: this.params(),
+      ...this.columnInfo(),
+      isExplain: x.sqlite3_stmt_isexplain(this.ptr) !== 0,
+      isReadonly: x.sqlite3_stmt_readonly(this.ptr) !== 0,
+    };
+  }
+
+  /** True when running the statement does not write to the database. */
+  get readonly(): boolean {
+    return this.#sqlite.x.sqlite3_stmt_readonly(this.ptr) !== 0;
+  }
+
+  /** Binds `args` (or, when an object, named arguments) to the statement. */
+  bind(args: Args): void {
+    const named = args !== undefined && !Array.isArray(args);
+    bindArgs(
+      this.#sqlite,
+      this.#db,
+      this.ptr,
+      named ? undefined : (args as readonly ArgValue[] | undefined),
+      named ? (args as Readonly<Record<string, ArgValue>>) : undefined,
+      (i) => this.params()[i - 1] ?? null,
+    );
+  }
+
+  /**
+   * Runs the statement to completion (or until `maxRows` rows were read) and
+   * resets it. As `@libsql/client` reports local results, a statement that
+   * returns rows has `rowsAffected` 0 and no `lastInsertRowid`.
+   */
+  run(args: Args, intMode: IntMode, wantRows = true, maxRows = Number.POSITIVE_INFINITY): StmtResult {
+    const { x } = this.#sqlite;
+    const stmt = this.ptr;
+    const db = this.#db;
+    try {
+      this.bind(args);
+      const n = x.sqlite3_column_count(stmt);
+      const before = n === 0 ? x.sqlite3_total_changes(db) : 0;
+      const rows: ResultValue[][] = [];
+      for (;;) {
+        const rc = x.sqlite3_step(stmt);
+        if (rc === SQLITE.ROW) {
+          if (!wantRows) continue;
+          rows.push(readRow(this.#sqlite, stmt, n, intMode));
+          if (rows.length >= maxRows) break;
+        } else if (rc === SQLITE.DONE) {
+          break;
+        } else {
+          throw this.#sqlite.error(db, rc);
+        }
+      }
+      const { columns, columnTypes } = this.columnInfo();
+      if (n > 0) return { columns, columnTypes, rows, rowsAffected: 0, lastInsertRowid: undefined };
+      return {
+        columns,
+        columnTypes,
+        rows,
+        // sqlite3_changes() keeps the count of the last INSERT/UPDATE/DELETE, so
+        // DDL after a write would report it again; count only what this step did.
+        rowsAffected: x.sqlite3_total_changes(db) !== before ? x.sqlite3_changes(db) : 0,
+        lastInsertRowid: x.sqlite3_last_insert_rowid(db),
+      };
+    } finally {
+      x.sqlite3_reset(stmt);
+      x.sqlite3_clear_bindings(stmt);
+    }
+  }
+
+  /** Finalises the statement; it must not be used afterwards. */
+  finalize(): void {
+    this.#sqlite.x.sqlite3_finalize(this.ptr);
+  }
+}

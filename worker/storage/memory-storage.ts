@@ -1,0 +1,11 @@
+import { openHandle } from "../sqlite/open-handle.js";
+import type { Sqlite } from "../sqlite/sqlite.js";
+import type { StorageBackend } from "./storage-backend.js";
+
+let counter = 0;
+
+/** In-memory databases: each `open` is a new, empty database. */
+export const memoryStorage: StorageBackend = {
+  key: () => `memory:${++counter}`,
+  open: async (sqlite: Sqlite) => openHandle(sqlite, ":memory:", null),
+};
