@@ -1,6 +1,6 @@
 import { LibsqlError } from "../src/errors.js";
 import { DbLock } from "./db-lock.js";
-import { PreparedStatement } from "./prepared-statement.js";
+import { PreparedStatement, type SessionFlags } from "./prepared-statement.js";
 import { SQLITE } from "./sqlite/raw-exports.js";
 import type { Sqlite } from "./sqlite/sqlite.js";
 import type { StatementLayout } from "./sqlite/statement-layout.js";
@@ -23,6 +23,7 @@ export class Database<Owner = unknown> {
   /** Connections currently open on this database. */
   readonly owners = new Set<Owner>();
   readonly #cache = new Map<string, PreparedStatement>();
+  readonly #session: SessionFlags = { queryOnly: false };
   #closed = false;
 
   constructor(sqlite: Sqlite, layout: StatementLayout, key: string, ptr: number) {
@@ -73,7 +74,7 @@ export class Database<Owner = unknown> {
         "SQL_MANY_STATEMENTS",
       );
     }
-    return new PreparedStatement(this.sqlite, this.ptr, this.layout, stmt, sql);
+    return new PreparedStatement(this.sqlite, this.ptr, this.layout, this.#session, stmt, sql);
   }
 
   /** True when the text between `from` and `end` (in the scratch area) prepares to a statement or fails to parse. */
@@ -94,6 +95,13 @@ export class Database<Owner = unknown> {
     } finally {
       if (sql.length > 65536) this.sqlite.x.sqlite3_free(p);
     }
+  }
+
+  /** Turns `query_only` off again after a read-only transaction (see `PreparedStatement.beforeStep`). */
+  endReadOnly(): void {
+    if (!this.#session.queryOnly) return;
+    this.exec("PRAGMA query_only=0");
+    this.#session.queryOnly = false;
   }
 
   /** Rolls back an open transaction, if any. */

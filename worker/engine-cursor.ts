@@ -87,6 +87,7 @@ export class EngineCursor {
     try {
       stmt = this.#db.prepare(step.stmt.sql);
       stmt.bind(stmtArgs(step.stmt));
+      stmt.beforeStep();
     } catch (error) {
       stmt?.finalize();
       if (!(error instanceof LibsqlError)) throw error;

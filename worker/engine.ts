@@ -137,6 +137,7 @@ export class Engine implements EngineApi {
       // The owner went away inside a transaction: nobody can commit it now.
       try {
         db.rollback();
+        db.endReadOnly();
       } finally {
         db.lock.release(conn);
       }
@@ -280,7 +281,10 @@ export class Engine implements EngineApi {
       if (wasAutocommit && !db.autocommit) db.rollback();
       throw engineError(error);
     } finally {
-      if (db.autocommit) db.lock.release(conn);
+      if (db.autocommit) {
+        db.endReadOnly();
+        db.lock.release(conn);
+      }
     }
   }
 }

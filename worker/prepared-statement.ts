@@ -5,6 +5,14 @@ import { readRow } from "./sqlite/read-row.js";
 import type { Sqlite } from "./sqlite/sqlite.js";
 import { declaredTypes, parameterNames, type StatementLayout } from "./sqlite/statement-layout.js";
 
+const READ_ONLY_BEGIN = /^\s*BEGIN\s+(TRANSACTION\s+)?READONLY\b/i;
+
+/** Per-handle state statements share with their database. */
+export interface SessionFlags {
+  /** `PRAGMA query_only` was turned on for a read-only transaction. */
+  queryOnly: boolean;
+}
+
 /** Positional or named arguments, as a statement takes them. */
 export type Args = readonly ArgValue[] | Readonly<Record<string, ArgValue>> | undefined;
 
@@ -19,16 +27,42 @@ export class PreparedStatement {
   readonly #sqlite: Sqlite;
   readonly #db: number;
   readonly #layout: StatementLayout;
+  readonly #beginsReadOnly: boolean;
   #columnsKey = -1;
   #columns: string[] = [];
   #columnTypes: string[] = [];
 
-  constructor(sqlite: Sqlite, db: number, layout: StatementLayout, ptr: number, sql: string) {
+  readonly #session: SessionFlags;
+
+  constructor(
+    sqlite: Sqlite,
+    db: number,
+    layout: StatementLayout,
+    session: SessionFlags,
+    ptr: number,
+    sql: string,
+  ) {
+    this.#session = session;
     this.#sqlite = sqlite;
     this.#db = db;
     this.#layout = layout;
     this.ptr = ptr;
     this.sql = sql;
+    this.#beginsReadOnly = READ_ONLY_BEGIN.test(sql);
+  }
+
+  /**
+   * Called before the statement steps. libSQL parses `BEGIN TRANSACTION
+   * READONLY` but does not enforce it locally, so the engine turns on
+   * `query_only` for the transaction (the database turns it off again when
+   * the transaction ends).
+   */
+  beforeStep(): void {
+    if (this.#beginsReadOnly && !this.#session.queryOnly) {
+      const rc = this.#sqlite.x.sqlite3_exec(this.#db, this.#sqlite.encode("PRAGMA query_only=1"), 0, 0, 0);
+      this.#sqlite.check(this.#db, rc);
+      this.#session.queryOnly = true;
+    }
   }
 
   /** Result column names and declared types. */
@@ -92,6 +126,7 @@ export class PreparedStatement {
     const db = this.#db;
     try {
       this.bind(args);
+      this.beforeStep();
       const n = x.sqlite3_column_count(stmt);
       const before = n === 0 ? x.sqlite3_total_changes(db) : 0;
       const rows: ResultValue[][] = [];

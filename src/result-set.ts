@@ -1,0 +1,80 @@
+import type { ResultSet, Row, Value } from "./api.js";
+import { toBase64 } from "./base64.js";
+import type { IntMode, ResultValue, StmtResult } from "./proto.js";
+import { rowClass } from "./row.js";
+
+/** The RangeError `@libsql/client` throws for integers beyond 2^53 in `number` mode. */
+export function unsafeIntegerError(): RangeError {
+  return new RangeError("Received integer which cannot be safely represented as a JavaScript number");
+}
+
+/** A `ResultSet` as `@libsql/client` shapes it, including `toJSON()`. */
+export class ResultSetImpl implements ResultSet {
+  columns: string[];
+  columnTypes: string[];
+  rows: Row[];
+  rowsAffected: number;
+  lastInsertRowid: bigint | undefined;
+
+  constructor(
+    columns: string[],
+    columnTypes: string[],
+    rows: Row[],
+    rowsAffected: number,
+    lastInsertRowid: bigint | undefined,
+  ) {
+    this.columns = columns;
+    this.columnTypes = columnTypes;
+    this.rows = rows;
+    this.rowsAffected = rowsAffected;
+    this.lastInsertRowid = lastInsertRowid;
+  }
+
+  /** Rows as arrays, bigints as decimal strings, blobs as base64, as `@libsql/client` does. */
+  toJSON(): {
+    columns: string[];
+    columnTypes: string[];
+    rows: unknown[][];
+    rowsAffected: number;
+    lastInsertRowid: string | null;
+  } {
+    return {
+      columns: this.columns,
+      columnTypes: this.columnTypes,
+      rows: this.rows.map((row) => Array.prototype.map.call(row, valueToJson) as unknown[]),
+      rowsAffected: this.rowsAffected,
+      lastInsertRowid: this.lastInsertRowid !== undefined ? `${this.lastInsertRowid}` : null,
+    };
+  }
+}
+
+function valueToJson(value: Value): unknown {
+  if (typeof value === "bigint") return `${value}`;
+  if (value instanceof ArrayBuffer) return toBase64(new Uint8Array(value));
+  return value;
+}
+
+/** Builds row objects from value arrays; in `number` mode a bigint cell (beyond 2^53) is a RangeError. */
+export function buildRows(columns: readonly string[], rows: readonly ResultValue[][], intMode: IntMode): Row[] {
+  const Row = rowClass(columns);
+  const out = new Array<Row>(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const values = rows[r] as Value[];
+    if (intMode === "number") {
+      for (let i = 0; i < values.length; i++) if (typeof values[i] === "bigint") throw unsafeIntegerError();
+    }
+    out[r] = new Row(values);
+  }
+  return out;
+}
+
+/** The client-facing result of a statement. */
+export function buildResultSet(result: StmtResult, intMode: IntMode): ResultSet {
+  return new ResultSetImpl(
+    result.columns,
+    result.columnTypes,
+    buildRows(result.columns, result.rows, intMode),
+    result.rowsAffected,
+    result.lastInsertRowid,
+  );
+}

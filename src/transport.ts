@@ -1,0 +1,68 @@
+import type { Replicated } from "./api.js";
+import type {
+  ArgValue,
+  BatchResult,
+  BatchStep,
+  ConnectionMetadata,
+  CursorChunk,
+  DescribeResult,
+  IntMode,
+  Stmt,
+  StmtResult,
+} from "./proto.js";
+
+/**
+ * What the client needs from a transport. The client's logic (statement
+ * normalisation, batches, transactions, cursors, results, errors) is written
+ * once over this; the engine transport (in-process or a worker), the Hrana
+ * HTTP transport and the replica implement it.
+ */
+export interface Transport {
+  /** Reported as `client.protocol`. */
+  readonly protocol: "file" | "http" | "ws";
+  /**
+   * The stream for calls made outside interactive transactions: the client's
+   * own engine connection, or over HTTP a fresh server stream per call.
+   */
+  readonly main: TransportStream;
+  /** Opens a stream of its own, for an interactive transaction. */
+  openStream(): Promise<TransportStream>;
+  /** Releases everything the transport holds. */
+  close(): Promise<void>;
+  /** Syncs an embedded replica; absent on transports without one. */
+  sync?(): Promise<Replicated>;
+}
+
+/**
+ * A connection-like sequence of requests (a Hrana stream). A transaction is a
+ * stream on which the client ran BEGIN.
+ */
+export interface TransportStream {
+  execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult>;
+  batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult>;
+  sequence(sql: string): Promise<void>;
+  describe(sql: string): Promise<DescribeResult>;
+  getAutocommit(): Promise<boolean>;
+  metadata(): Promise<ConnectionMetadata>;
+  prepare(sql: string): Promise<TransportStatement>;
+  openCursor(steps: BatchStep[], intMode: IntMode): Promise<TransportCursor>;
+  /** Closes the stream; an open transaction on it rolls back. */
+  close(): Promise<void>;
+}
+
+/** A prepared statement held by a stream. */
+export interface TransportStatement {
+  readonly info: DescribeResult;
+  query(
+    args: readonly ArgValue[] | Readonly<Record<string, ArgValue>>,
+    intMode: IntMode,
+    maxRows?: number,
+  ): Promise<StmtResult>;
+  close(): Promise<void>;
+}
+
+/** A cursor held by a stream, read in chunks. */
+export interface TransportCursor {
+  fetch(maxRows: number): Promise<CursorChunk>;
+  close(): Promise<void>;
+}

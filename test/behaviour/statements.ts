@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { type ClientFactory, withClient } from "../support/client-factory.js";
+import { expectLibsqlError } from "../support/expect-error.js";
+
+/** Prepared statements, cursors and metadata. */
+export function statementSuite(factory: ClientFactory): void {
+  describe("prepared statements", () => {
+    it("describes parameters and columns", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, data BLOB)");
+        const st = await c.prepare("SELECT id, name, data, 1 + 1 AS two FROM t WHERE id > :min AND name <> ? AND id < ?5");
+        expect(st.parameterCount).toBe(5);
+        expect(st.parameterNames).toEqual([":min", null, null, null, "?5"]);
+        expect(st.columns).toEqual(["id", "name", "data", "two"]);
+        expect(st.columnTypes).toEqual(["INTEGER", "TEXT", "BLOB", ""]);
+        expect(st.readonly).toBe(true);
+        const insert = await c.prepare("INSERT INTO t(name) VALUES (?)");
+        expect(insert.readonly).toBe(false);
+        expect(insert.columns).toEqual([]);
+      }));
+
+    it("runs with run, all, get and iterate", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT)");
+        const insert = await c.prepare("INSERT INTO t(name) VALUES (?)");
+        for (const name of ["a", "b", "c"]) {
+          const rs = await insert.run([name]);
+          expect(rs.rowsAffected).toBe(1);
+        }
+        const select = await c.prepare("SELECT name FROM t WHERE id >= :from ORDER BY id");
+        expect((await select.all({ from: 2 })).map((r) => r.name)).toEqual(["b", "c"]);
+        expect((await select.get({ from: 3 }))?.name).toBe("c");
+        expect(await select.get({ from: 9 })).toBeUndefined();
+        const names: unknown[] = [];
+        for await (const row of select.iterate({ from: 1 }, { chunkSize: 2 })) names.push(row.name);
+        expect(names).toEqual(["a", "b", "c"]);
+        await select.close();
+        expect(select.closed).toBe(true);
+        await expectLibsqlError(select.all({ from: 1 }), "STATEMENT_CLOSED");
+        await select.close();
+      }));
+
+    it("is closed with the client", async () => {
+      const c = await factory.create();
+      const st = await c.prepare("SELECT 1");
+      c.close();
+      await expectLibsqlError(st.all(), "CLIENT_CLOSED");
+    });
+
+    it("prepares inside a transaction, seeing its writes", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE t(x)");
+        await c.transaction("write", async (tx) => {
+          const insert = await tx.prepare("INSERT INTO t VALUES (?)");
+          for (let i = 0; i < 10; i++) await insert.run([i]);
+          expect((await (await tx.prepare("SELECT count(*) AS n FROM t")).get())!.n).toBe(10);
+        });
+        expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(10);
+      }));
+  });
+
+  describe("cursors", () => {
+    it("streams many rows in chunks", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE t(i INTEGER)");
+        await c.execute(
+          "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 5000) INSERT INTO t SELECT i FROM s",
+        );
+        const cursor = await c.cursor("SELECT i FROM t ORDER BY i", { chunkSize: 300 });
+        let sum = 0;
+        let n = 0;
+        for await (const row of cursor) {
+          sum += row.i as number;
+          n++;
+        }
+        expect(n).toBe(5000);
+        expect(sum).toBe((5000 * 5001) / 2);
+        expect(cursor.columns).toEqual(["i"]);
+        expect(cursor.closed).toBe(true);
+      }));
+
+    it("closes on break and leaves the connection usable", () =>
+      withClient(factory, async (c) => {
+        const cursor = await c.cursor({
+          sql: "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < ?) SELECT i FROM s",
+          args: [100000],
+        });
+        for await (const row of cursor) if ((row.i as number) >= 10) break;
+        expect(cursor.closed).toBe(true);
+        expect((await c.execute("SELECT 1 AS one")).rows[0]!.one).toBe(1);
+      }));
+
+    it("raises the statement's error", () =>
+      withClient(factory, async (c) => {
+        const error = await (async () => {
+          const cursor = await c.cursor("SELECT * FROM missing_table");
+          for await (const _ of cursor) {
+            // no rows expected
+          }
+        })().catch((e: unknown) => e);
+        expect(String((error as Error).message)).toMatch(/missing_table/);
+      }));
+
+    it("reads inside a transaction", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE t(x)");
+        await c.transaction("write", async (tx) => {
+          await tx.execute("INSERT INTO t VALUES (1), (2)");
+          const seen: unknown[] = [];
+          for await (const row of await tx.cursor("SELECT x FROM t ORDER BY x")) seen.push(row.x);
+          expect(seen).toEqual([1, 2]);
+        });
+      }));
+  });
+
+  describe("metadata", () => {
+    it.runIf(factory.caps.sharedConnection)("reports last insert rowid, changes, total changes and autocommit", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, x)");
+        await c.execute("INSERT INTO t(x) VALUES (1), (2), (3)");
+        const before = await c.metadata();
+        expect(before.lastInsertRowid).toBe(3n);
+        expect(before.changes).toBe(3);
+        expect(before.autocommit).toBe(true);
+        await c.execute("UPDATE t SET x = 0");
+        const after = await c.metadata();
+        expect(after.changes).toBe(3);
+        expect(after.totalChanges - before.totalChanges).toBe(3);
+        await c.transaction("write", async (tx) => {
+          await tx.execute("SELECT 1");
+          expect((await tx.metadata()).autocommit).toBe(false);
+        });
+      }));
+  });
+}
