@@ -20,10 +20,13 @@ let engine: Promise<EngineApi> | undefined;
 
 /** One engine per process, so that clients of the same file share its handle and lock. */
 function nodeEngine(): Promise<EngineApi> {
-  engine ??= import("../worker/node/node-engine.js").then((m) => m.createNodeEngine());
-  engine.catch(() => {
-    engine = undefined;
-  });
+  if (!engine) {
+    const loading: Promise<EngineApi> = import("../worker/node/node-engine.js").then((m) => m.createNodeEngine());
+    loading.catch(() => {
+      if (engine === loading) engine = undefined;
+    });
+    engine = loading;
+  }
   return engine;
 }
 

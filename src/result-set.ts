@@ -56,6 +56,7 @@ function valueToJson(value: Value): unknown {
 
 /** Builds row objects from value arrays; in `number` mode a bigint cell (beyond 2^53) is a RangeError. */
 export function buildRows(columns: readonly string[], rows: readonly ResultValue[][], intMode: IntMode): Row[] {
+  if (rows.length === 0) return [];
   const Row = rowClass(columns);
   const out = new Array<Row>(rows.length);
   for (let r = 0; r < rows.length; r++) {

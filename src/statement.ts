@@ -2,7 +2,7 @@ import type { CursorOptions, InArgs, ResultSet, Row, Statement } from "./api.js"
 import { DEFAULT_CHUNK_SIZE, LibsqlCursor } from "./cursor.js";
 import { ErrorCode } from "./errors.js";
 import { Lifecycle } from "./lifecycle.js";
-import type { ArgValue, IntMode } from "./proto.js";
+import type { ArgValue, IntMode, StmtResult } from "./proto.js";
 import { buildResultSet, buildRows } from "./result-set.js";
 import { toArgs } from "./statements.js";
 import type { TransportCursor, TransportStatement } from "./transport.js";
@@ -54,7 +54,7 @@ export class LibsqlStatement implements Statement {
     this.#lifecycle.check();
   }
 
-  async #query(args: InArgs | undefined, maxRows?: number) {
+  #query(args: InArgs | undefined, maxRows?: number): Promise<StmtResult> {
     this.#check();
     const { args: positional, namedArgs } = toArgs(args);
     const values: readonly ArgValue[] | Readonly<Record<string, ArgValue>> = namedArgs ?? positional ?? [];

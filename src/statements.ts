@@ -26,10 +26,16 @@ export function toArgValue(value: InValue): ArgValue {
   );
 }
 
-/** Converts positional or named arguments. */
+/** True for values the engine binds as they are. */
+function isArgValue(value: InValue): boolean {
+  const type = typeof value;
+  return type === "string" || type === "number" || type === "bigint" || value === null || value instanceof Uint8Array;
+}
+
+/** Converts positional or named arguments (an array of engine-ready values is passed on as it is). */
 export function toArgs(args: InArgs | undefined): Pick<Stmt, "args" | "namedArgs"> {
   if (args === undefined || args === null) return {};
-  if (Array.isArray(args)) return { args: args.map(toArgValue) };
+  if (Array.isArray(args)) return { args: args.every(isArgValue) ? (args as ArgValue[]) : args.map(toArgValue) };
   if (typeof args !== "object") {
     throw new LibsqlError(`arguments must be an array or an object, got ${typeof args}`, "ARGS_INVALID");
   }

@@ -20,6 +20,8 @@ export class LibsqlTransaction extends StreamExecutor implements Transaction {
   readonly #onClose: (tx: LibsqlTransaction) => void;
   readonly #lifecycle = new Lifecycle("transaction", ErrorCode.TRANSACTION_CLOSED);
   #started: Promise<void> | undefined;
+  /** BEGIN is known to have succeeded (saves an await per statement). */
+  #begun = false;
   #savepoints = 0;
 
   constructor(
@@ -54,6 +56,7 @@ export class LibsqlTransaction extends StreamExecutor implements Transaction {
   async #begin(begin: Promise<unknown>): Promise<void> {
     try {
       await begin;
+      this.#begun = true;
     } catch (error) {
       this.#finish(error as Error);
       throw error;
@@ -69,7 +72,7 @@ export class LibsqlTransaction extends StreamExecutor implements Transaction {
       await this.#started;
       return { result: await pending, indexes };
     }
-    await this.#started;
+    if (!this.#begun) await this.#started;
     const { steps, indexes } = chainSteps(stmts);
     const result = await this.#stream.batch(steps, this.intMode);
     if (indexes.length > 0 && result.stepResults[0] === null && result.stepErrors[0] === null) {

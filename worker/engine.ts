@@ -23,8 +23,10 @@ import { openHandle } from "./sqlite/open-handle.js";
 import { Sqlite } from "./sqlite/sqlite.js";
 import type { Sqlite3Module } from "./sqlite/sqlite3-module.js";
 import { probeStatementLayout, type StatementLayout } from "./sqlite/statement-layout.js";
+import { checkDatabaseBytes } from "./storage/database-bytes.js";
 import { memoryStorage } from "./storage/memory-storage.js";
-import type { StorageBackend } from "./storage/storage-backend.js";
+import { serializeDatabase } from "./storage/serialize-database.js";
+import { STORAGE_BUSY, type StorageBackend } from "./storage/storage-backend.js";
 
 /** How an environment (Node, a browser worker, workerd) builds its engine. */
 export interface EngineOptions {
@@ -59,6 +61,8 @@ export class Engine implements EngineApi {
   readonly #statements = new Map<number, Owned<PreparedStatement>>();
   readonly #cursors = new Map<number, Owned<EngineCursor>>();
   readonly #databases = new Map<string, Promise<Database<Connection>>>();
+  /** Backend and path of each open database, to release its storage after the last close. */
+  readonly #homes = new Map<string, { backend: StorageBackend; path: string }>();
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -102,9 +106,15 @@ export class Engine implements EngineApi {
     const key = `${request.storage}:${backend.key(request.path)}`;
     let pending = this.#databases.get(key);
     if (!pending) {
-      pending = backend.open(sqlite, request.path).then((ptr) => new Database<Connection>(sqlite, layout, key, ptr));
+      pending = backend
+        .open(sqlite, request.path, { busyTimeoutMs: request.busyTimeoutMs })
+        .then((ptr) => new Database<Connection>(sqlite, layout, key, ptr));
       this.#databases.set(key, pending);
-      pending.catch(() => this.#databases.delete(key));
+      this.#homes.set(key, { backend, path: request.path });
+      pending.catch(() => {
+        this.#databases.delete(key);
+        this.#homes.delete(key);
+      });
     }
     const db = await pending;
     return this.#connect(db, request.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
@@ -146,7 +156,54 @@ export class Engine implements EngineApi {
     if (db.owners.size === 0) {
       this.#databases.delete(db.key);
       db.close();
+      const home = this.#homes.get(db.key);
+      this.#homes.delete(db.key);
+      await home?.backend.release?.(home.path);
     }
+  }
+
+  exportDatabase(conn: number): Promise<Uint8Array> {
+    return this.#run(conn, (c) => serializeDatabase(c.db.sqlite, c.db.ptr));
+  }
+
+  async importDatabase(request: OpenRequest, bytes: Uint8Array): Promise<void> {
+    checkDatabaseBytes(bytes);
+    const { sqlite, backend } = await this.#closedDatabase(request);
+    if (!backend.importDatabase) {
+      throw new LibsqlError(
+        request.storage === "memory"
+          ? "a memory database has no name to import into"
+          : `storage "${request.storage}" cannot import databases here`,
+        ErrorCode.STORAGE_UNAVAILABLE,
+      );
+    }
+    try {
+      await backend.importDatabase(sqlite, request.path, bytes, { busyTimeoutMs: request.busyTimeoutMs });
+    } catch (error) {
+      throw engineError(error);
+    }
+  }
+
+  async deleteDatabase(request: OpenRequest): Promise<void> {
+    const { sqlite, backend } = await this.#closedDatabase(request);
+    if (!backend.deleteDatabase) {
+      throw new LibsqlError(`storage "${request.storage}" cannot delete databases here`, ErrorCode.STORAGE_UNAVAILABLE);
+    }
+    try {
+      await backend.deleteDatabase(sqlite, request.path, { busyTimeoutMs: request.busyTimeoutMs });
+    } catch (error) {
+      throw engineError(error);
+    }
+  }
+
+  /** The backend of `request`'s database, which must not be open in this engine. */
+  async #closedDatabase(request: OpenRequest): Promise<{ sqlite: Sqlite; backend: StorageBackend }> {
+    const { sqlite } = await this.#load();
+    const backend = this.#storage(request.storage);
+    if (this.#databases.has(`${request.storage}:${backend.key(request.path)}`)) {
+      throw new LibsqlError(`the database "${request.path}" is open; close it first`, STORAGE_BUSY);
+    }
+    return { sqlite, backend };
   }
 
   execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult> {
@@ -264,22 +321,35 @@ export class Engine implements EngineApi {
   /**
    * Runs `body` on the connection's database while holding its lock. The lock
    * stays with the connection while a transaction is open on it; a call that
-   * fails after opening a transaction of its own rolls it back.
+   * fails after opening a transaction of its own rolls it back. When the lock
+   * is free the body runs at once (no extra await on the hot path).
    */
-  async #run<T>(connId: number, body: (conn: Connection) => T): Promise<T> {
-    const conn = this.#connection(connId);
-    const { db } = conn;
-    if (!db.lock.tryAcquire(conn)) await db.lock.acquire(conn, conn.busyTimeoutMs);
-    if (conn.closed) {
-      db.lock.release(conn);
-      throw new LibsqlError(`connection ${connId} was closed`, ErrorCode.CLIENT_CLOSED);
+  #run<T>(connId: number, body: (conn: Connection) => T): Promise<T> {
+    let conn: Connection;
+    try {
+      conn = this.#connection(connId);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    const { db } = conn;
+    if (db.lock.tryAcquire(conn)) return this.#locked(conn, body);
+    return db.lock.acquire(conn, conn.busyTimeoutMs).then(() => {
+      if (conn.closed) {
+        db.lock.release(conn);
+        throw new LibsqlError(`connection ${connId} was closed`, ErrorCode.CLIENT_CLOSED);
+      }
+      return this.#locked(conn, body);
+    });
+  }
+
+  #locked<T>(conn: Connection, body: (conn: Connection) => T): Promise<T> {
+    const { db } = conn;
     const wasAutocommit = db.autocommit;
     try {
-      return body(conn);
+      return Promise.resolve(body(conn));
     } catch (error) {
       if (wasAutocommit && !db.autocommit) db.rollback();
-      throw engineError(error);
+      return Promise.reject(engineError(error));
     } finally {
       if (db.autocommit) {
         db.endReadOnly();

@@ -34,14 +34,7 @@ export class PreparedStatement {
 
   readonly #session: SessionFlags;
 
-  constructor(
-    sqlite: Sqlite,
-    db: number,
-    layout: StatementLayout,
-    session: SessionFlags,
-    ptr: number,
-    sql: string,
-  ) {
+  constructor(sqlite: Sqlite, db: number, layout: StatementLayout, session: SessionFlags, ptr: number, sql: string) {
     this.#session = session;
     this.#sqlite = sqlite;
     this.#db = db;
@@ -102,16 +95,16 @@ export class PreparedStatement {
     return this.#sqlite.x.sqlite3_stmt_readonly(this.ptr) !== 0;
   }
 
-  /** Binds `args` (or, when an object, named arguments) to the statement. */
-  bind(args: Args): void {
+  /** Binds `args` (or, when an object, named arguments); true when a large value was bound. */
+  bind(args: Args): boolean {
     const named = args !== undefined && !Array.isArray(args);
-    bindArgs(
+    return bindArgs(
       this.#sqlite,
       this.#db,
       this.ptr,
       named ? undefined : (args as readonly ArgValue[] | undefined),
       named ? (args as Readonly<Record<string, ArgValue>>) : undefined,
-      (i) => this.params()[i - 1] ?? null,
+      this,
     );
   }
 
@@ -124,8 +117,9 @@ export class PreparedStatement {
     const { x } = this.#sqlite;
     const stmt = this.ptr;
     const db = this.#db;
+    let large = false;
     try {
-      this.bind(args);
+      large = this.bind(args);
       this.beforeStep();
       const n = x.sqlite3_column_count(stmt);
       const before = n === 0 ? x.sqlite3_total_changes(db) : 0;
@@ -155,7 +149,7 @@ export class PreparedStatement {
       };
     } finally {
       x.sqlite3_reset(stmt);
-      x.sqlite3_clear_bindings(stmt);
+      if (large) x.sqlite3_clear_bindings(stmt);
     }
   }
 

@@ -7,11 +7,16 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const PREFIXES = [":", "@", "$"] as const;
 
+/** Values at least this large are worth unbinding once the statement ran. */
+const LARGE_VALUE = 65536;
+
 /**
  * Binds positional or named arguments to `stmt`. As sqld does, every parameter
  * must get a value and positional arguments may not outnumber the parameters;
  * named arguments match with or without their `:`/`@`/`$` prefix, and names
- * the statement does not use are ignored.
+ * the statement does not use are ignored. Since every parameter is bound each
+ * time, no earlier value survives; returns true when a large text or blob was
+ * bound, so that the caller can release SQLite's copy after the run.
  */
 export function bindArgs(
   sqlite: Sqlite,
@@ -19,18 +24,18 @@ export function bindArgs(
   stmt: number,
   args: readonly ArgValue[] | undefined,
   namedArgs: Readonly<Record<string, ArgValue>> | undefined,
-  paramName: (index: number) => string | null,
-): void {
+  statement: { params(): (string | null)[] },
+): boolean {
   const count = sqlite.x.sqlite3_bind_parameter_count(stmt);
   const positional = args?.length ?? 0;
-  const named = namedArgs ? Object.keys(namedArgs) : [];
-  if (positional > 0 && named.length > 0) {
+  const named = namedArgs ? Object.keys(namedArgs) : undefined;
+  if (positional > 0 && named !== undefined && named.length > 0) {
     throw new LibsqlError(
       "a statement cannot take both positional and named arguments",
       "ARGS_BOTH_POSITIONAL_AND_NAMED",
     );
   }
-  if (named.length === 0) {
+  if (named === undefined || named.length === 0) {
     if (positional > count) {
       throw new LibsqlError(
         `too many arguments: the statement has ${count} parameter(s), got ${positional}`,
@@ -38,15 +43,17 @@ export function bindArgs(
       );
     }
     if (positional < count) {
-      const name = paramName(positional + 1) ?? `?${positional + 1}`;
+      const name = paramName(statement, positional + 1) ?? `?${positional + 1}`;
       throw new LibsqlError(
         `value for parameter ${name} not found: the statement has ${count} parameter(s), got ${positional}`,
         "ARGS_INVALID",
       );
     }
-    for (let i = 0; i < positional; i++) bindValue(sqlite, db, stmt, i + 1, (args as ArgValue[])[i]);
-    return;
+    let large = false;
+    for (let i = 0; i < positional; i++) large = bindValue(sqlite, db, stmt, i + 1, (args as ArgValue[])[i]) || large;
+    return large;
   }
+  let large = false;
   let bound = 0;
   const seen = new Uint8Array(count + 1);
   for (const key of named) {
@@ -54,15 +61,20 @@ export function bindArgs(
     if (index === 0 || seen[index]) continue;
     seen[index] = 1;
     bound++;
-    bindValue(sqlite, db, stmt, index, (namedArgs as Record<string, ArgValue>)[key]);
+    large = bindValue(sqlite, db, stmt, index, (namedArgs as Record<string, ArgValue>)[key]) || large;
   }
   if (bound < count) {
     for (let i = 1; i <= count; i++) {
       if (!seen[i]) {
-        throw new LibsqlError(`value for parameter ${paramName(i) ?? `?${i}`} not found`, "ARGS_INVALID");
+        throw new LibsqlError(`value for parameter ${paramName(statement, i) ?? `?${i}`} not found`, "ARGS_INVALID");
       }
     }
   }
+  return large;
+}
+
+function paramName(statement: { params(): (string | null)[] }, index: number): string | null {
+  return statement.params()[index - 1] ?? null;
 }
 
 function parameterIndex(sqlite: Sqlite, stmt: number, key: string): number {
@@ -77,14 +89,16 @@ function parameterIndex(sqlite: Sqlite, stmt: number, key: string): number {
   return 0;
 }
 
-/** Binds one value at 1-based `index`; rejects values of unsupported types. */
-export function bindValue(sqlite: Sqlite, db: number, stmt: number, index: number, value: unknown): void {
+/** Binds one value at 1-based `index`; rejects values of unsupported types. True for a large value. */
+export function bindValue(sqlite: Sqlite, db: number, stmt: number, index: number, value: unknown): boolean {
   const { x } = sqlite;
   let rc: number;
+  let large = false;
   if (value === null) {
     rc = x.sqlite3_bind_null(stmt, index);
   } else if (typeof value === "string") {
-    if (value.length > 65536) {
+    if (value.length > LARGE_VALUE) {
+      large = true;
       const p = sqlite.encodeOwned(value);
       try {
         rc = x.sqlite3_bind_text(stmt, index, p, sqlite.lastLength, SQLITE.TRANSIENT);
@@ -103,6 +117,7 @@ export function bindValue(sqlite: Sqlite, db: number, stmt: number, index: numbe
     }
     rc = x.sqlite3_bind_int64(stmt, index, value);
   } else if (value instanceof Uint8Array) {
+    large = value.byteLength > LARGE_VALUE;
     const p = value.byteLength > 0 ? sqlite.copyIn(value) : sqlite.scratch(1);
     try {
       rc = x.sqlite3_bind_blob(stmt, index, p, value.byteLength, SQLITE.TRANSIENT);
@@ -114,4 +129,5 @@ export function bindValue(sqlite: Sqlite, db: number, stmt: number, index: numbe
     throw new LibsqlError(`unsupported argument type ${kind ?? "object"} for parameter ${index}`, "ARGS_INVALID");
   }
   if (rc !== SQLITE.OK) throw sqlite.error(db, rc);
+  return large;
 }

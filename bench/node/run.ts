@@ -1,0 +1,157 @@
+/**
+ * Node benchmark: libsql-web's client (in-process engine) against the raw C
+ * API of the same wasm engine, in the same process, printed as ratios.
+ *
+ *   npm run bench            # optimised engine
+ *   npm run bench -- original # the package's original wasm, for comparison
+ *
+ * Workloads (as in shared/docs/browser-notes.md): a 100k-row insert in one
+ * transaction, 10k point selects by primary key, reading 100k rows.
+ */
+import { createClient } from "../../src/node.js";
+import type { WasmFlavour } from "../../worker/node/load-node-sqlite.js";
+import { loadNodeSqlite } from "../../worker/node/load-node-sqlite.js";
+import { openHandle } from "../../worker/sqlite/open-handle.js";
+import { SQLITE } from "../../worker/sqlite/raw-exports.js";
+import { Sqlite } from "../../worker/sqlite/sqlite.js";
+
+const ROWS = 100_000;
+const SELECTS = 10_000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const flavour: WasmFlavour = process.argv[2] === "original" ? "original" : "optimized";
+
+const ids = (() => {
+  let x = 2463534242;
+  return Array.from({ length: SELECTS }, () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return ((x >>> 0) % ROWS) + 1;
+  });
+})();
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+async function time(body: () => unknown): Promise<number> {
+  const started = performance.now();
+  await body();
+  return performance.now() - started;
+}
+
+/** The raw C API, driven directly: the baseline. */
+async function rawWorkloads(sqlite: Sqlite) {
+  const { x } = sqlite;
+  const db = openHandle(sqlite, ":memory:", null);
+  const exec = (sql: string) => sqlite.check(db, x.sqlite3_exec(db, sqlite.encode(sql), 0, 0, 0));
+  const prepare = (sql: string) => {
+    const p = sqlite.encode(sql);
+    sqlite.check(db, x.sqlite3_prepare_v2(db, p, sqlite.lastLength + 1, sqlite.out, 0));
+    return sqlite.i32[sqlite.out >> 2] as number;
+  };
+  exec("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, value REAL)");
+  const insert = await time(() => {
+    exec("BEGIN");
+    const stmt = prepare("INSERT INTO t VALUES (?, ?, ?)");
+    for (let i = 1; i <= ROWS; i++) {
+      x.sqlite3_bind_int64(stmt, 1, BigInt(i));
+      const p = sqlite.encode(`name-${i}`);
+      x.sqlite3_bind_text(stmt, 2, p, sqlite.lastLength, SQLITE.TRANSIENT);
+      x.sqlite3_bind_double(stmt, 3, i * 1.5);
+      x.sqlite3_step(stmt);
+      x.sqlite3_reset(stmt);
+    }
+    x.sqlite3_finalize(stmt);
+    exec("COMMIT");
+  });
+  const readRow = (stmt: number) => [
+    x.sqlite3_column_double(stmt, 0),
+    sqlite.decode(x.sqlite3_column_text(stmt, 1), x.sqlite3_column_bytes(stmt, 1)),
+    x.sqlite3_column_double(stmt, 2),
+  ];
+  const select = prepare("SELECT id, name, value FROM t WHERE id = ?");
+  const points = await time(() => {
+    for (const id of ids) {
+      x.sqlite3_bind_int64(select, 1, BigInt(id));
+      if (x.sqlite3_step(select) === SQLITE.ROW) readRow(select);
+      x.sqlite3_reset(select);
+    }
+  });
+  x.sqlite3_finalize(select);
+  const all = prepare("SELECT id, name, value FROM t");
+  const read = await time(() => {
+    const rows: unknown[][] = [];
+    while (x.sqlite3_step(all) === SQLITE.ROW) rows.push(readRow(all));
+    x.sqlite3_reset(all);
+    if (rows.length !== ROWS) throw new Error("raw read lost rows");
+  });
+  x.sqlite3_finalize(all);
+  x.sqlite3_close_v2(db);
+  return { insert, points, read };
+}
+
+/** The same workloads through the client. */
+async function clientWorkloads() {
+  const client = createClient(":memory:");
+  await client.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, value REAL)");
+  const insertPrepared = await time(() =>
+    client.transaction("write", async (tx) => {
+      const stmt = await tx.prepare("INSERT INTO t VALUES (?, ?, ?)");
+      for (let i = 1; i <= ROWS; i++) await stmt.run([BigInt(i), `name-${i}`, i * 1.5]);
+    }),
+  );
+  await client.execute("DELETE FROM t");
+  const insertExecute = await time(() =>
+    client.transaction("write", async (tx) => {
+      for (let i = 1; i <= ROWS; i++) {
+        await tx.execute({ sql: "INSERT INTO t VALUES (?, ?, ?)", args: [BigInt(i), `name-${i}`, i * 1.5] });
+      }
+    }),
+  );
+  const select = await client.prepare("SELECT id, name, value FROM t WHERE id = ?");
+  const pointsPrepared = await time(async () => {
+    for (const id of ids) await select.get([id]);
+  });
+  const pointsExecute = await time(async () => {
+    for (const id of ids) await client.execute({ sql: "SELECT id, name, value FROM t WHERE id = ?", args: [id] });
+  });
+  const readExecute = await time(async () => {
+    const rs = await client.execute("SELECT id, name, value FROM t");
+    if (rs.rows.length !== ROWS) throw new Error("client read lost rows");
+  });
+  const readCursor = await time(async () => {
+    let n = 0;
+    for await (const _ of await client.cursor("SELECT id, name, value FROM t", { chunkSize: 5000 })) n++;
+    if (n !== ROWS) throw new Error("cursor lost rows");
+  });
+  client.close();
+  return { insertPrepared, insertExecute, pointsPrepared, pointsExecute, readExecute, readCursor };
+}
+
+async function main() {
+  const sqlite = new Sqlite(await loadNodeSqlite(flavour));
+  process.env.LIBSQL_WEB_WASM = flavour === "original" ? "original" : "";
+  const raw: Record<string, number[]> = {};
+  const ours: Record<string, number[]> = {};
+  for (let run = 0; run < RUNS; run++) {
+    for (const [k, v] of Object.entries(await rawWorkloads(sqlite))) (raw[k] ??= []).push(v);
+    for (const [k, v] of Object.entries(await clientWorkloads())) (ours[k] ??= []).push(v);
+  }
+  const r = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, median(v)])) as Record<string, number>;
+  const c = Object.fromEntries(Object.entries(ours).map(([k, v]) => [k, median(v)])) as Record<string, number>;
+  const line = (name: string, client: number, base: number, goal?: number) =>
+    console.log(
+      `${name.padEnd(46)} ${client.toFixed(1).padStart(8)} ms  raw ${base.toFixed(1).padStart(8)} ms  ratio ${(client / base).toFixed(2)}x${goal ? `  (goal ≤ ${goal}x)` : ""}`,
+    );
+  console.log(`libsql-web Node benchmark, ${flavour} wasm, median of ${RUNS} runs (node ${process.version})`);
+  line("insert 100k rows, tx + prepared run()", c.insertPrepared as number, r.insert as number, 1.2);
+  line("insert 100k rows, tx.execute() per row", c.insertExecute as number, r.insert as number);
+  line("10k point selects, prepared get()", c.pointsPrepared as number, r.points as number);
+  line("10k point selects, client.execute()", c.pointsExecute as number, r.points as number);
+  line("read 100k rows, client.execute()", c.readExecute as number, r.read as number, 1.2);
+  line("read 100k rows, cursor (5000-row chunks)", c.readCursor as number, r.read as number);
+}
+
+await main();
