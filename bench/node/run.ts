@@ -130,14 +130,21 @@ async function clientWorkloads() {
   return { insertPrepared, insertExecute, pointsPrepared, pointsExecute, readExecute, readCursor };
 }
 
+function collect(into: Record<string, number[]>, timings: Record<string, number>): void {
+  for (const [name, ms] of Object.entries(timings)) {
+    into[name] ??= [];
+    into[name].push(ms);
+  }
+}
+
 async function main() {
   const sqlite = new Sqlite(await loadNodeSqlite(flavour));
   process.env.LIBSQL_WEB_WASM = flavour === "original" ? "original" : "";
   const raw: Record<string, number[]> = {};
   const ours: Record<string, number[]> = {};
   for (let run = 0; run < RUNS; run++) {
-    for (const [k, v] of Object.entries(await rawWorkloads(sqlite))) (raw[k] ??= []).push(v);
-    for (const [k, v] of Object.entries(await clientWorkloads())) (ours[k] ??= []).push(v);
+    collect(raw, await rawWorkloads(sqlite));
+    collect(ours, await clientWorkloads());
   }
   const r = Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, median(v)])) as Record<string, number>;
   const c = Object.fromEntries(Object.entries(ours).map(([k, v]) => [k, median(v)])) as Record<string, number>;
