@@ -33,6 +33,11 @@ export class Database<Owner = unknown> {
     this.ptr = ptr;
   }
 
+  /** True once the handle was closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   /** True while no transaction is open on the SQLite handle. */
   get autocommit(): boolean {
     return this.sqlite.x.sqlite3_get_autocommit(this.ptr) !== 0;

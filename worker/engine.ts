@@ -104,20 +104,24 @@ export class Engine implements EngineApi {
     const { sqlite, layout } = await this.#load();
     const backend = this.#storage(request.storage);
     const key = `${request.storage}:${backend.key(request.path)}`;
-    let pending = this.#databases.get(key);
-    if (!pending) {
-      pending = backend
-        .open(sqlite, request.path, { busyTimeoutMs: request.busyTimeoutMs })
-        .then((ptr) => new Database<Connection>(sqlite, layout, key, ptr));
-      this.#databases.set(key, pending);
-      this.#homes.set(key, { backend, path: request.path });
-      pending.catch(() => {
-        this.#databases.delete(key);
-        this.#homes.delete(key);
-      });
+    for (;;) {
+      let pending = this.#databases.get(key);
+      if (!pending) {
+        const opening = backend
+          .open(sqlite, request.path, { busyTimeoutMs: request.busyTimeoutMs })
+          .then((ptr) => new Database<Connection>(sqlite, layout, key, ptr));
+        opening.catch(() => {
+          if (this.#databases.get(key) === opening) this.#databases.delete(key);
+        });
+        this.#databases.set(key, opening);
+        pending = opening;
+      }
+      const db = await pending;
+      // The last connection may have closed the handle while this call waited.
+      if (this.#databases.get(key) === pending && !db.closed) {
+        return this.#connect(db, request.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+      }
     }
-    const db = await pending;
-    return this.#connect(db, request.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
   }
 
   async fork(conn: number): Promise<number> {

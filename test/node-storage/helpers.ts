@@ -1,0 +1,126 @@
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import type { ArgValue, StmtResult } from "../../src/proto.js";
+import type { Engine } from "../../worker/engine.js";
+import { createNodeEngine } from "../../worker/node/node-engine.js";
+
+/** A fresh directory under the OS temp dir; `cleanup()` removes every one made so far. */
+export function makeTempDirs(): { make(): string; cleanup(): void } {
+  const dirs: string[] = [];
+  return {
+    make() {
+      const dir = mkdtempSync(join(tmpdir(), "libsql-web-file-"));
+      dirs.push(dir);
+      return dir;
+    },
+    cleanup() {
+      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An engine connection to a `file:` database, with a small query helper. */
+export interface FileDb {
+  engine: Engine;
+  conn: number;
+  run(sql: string, args?: ArgValue[]): Promise<StmtResult>;
+  /** First column of the first row. */
+  value(sql: string, args?: ArgValue[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Opens `path` through a new Node engine (a new wasm instance) with `storage: "file"`. */
+export async function openFileDb(
+  path: string,
+  engine: Engine = createNodeEngine(),
+  busyTimeoutMs?: number,
+): Promise<FileDb> {
+  const conn = await engine.open({ storage: "file", path, busyTimeoutMs });
+  const run = (sql: string, args: ArgValue[] = []) => engine.execute(conn, { sql, args }, "number");
+  return {
+    engine,
+    conn,
+    run,
+    value: async (sql, args) => (await run(sql, args)).rows[0]?.[0],
+    close: () => engine.close(conn),
+  };
+}
+
+/** A prepared statement of better-sqlite3 / libsql (native), as far as the tests use it. */
+export interface NativeStatement {
+  run(...args: unknown[]): unknown;
+  get(...args: unknown[]): unknown;
+  all(...args: unknown[]): unknown[];
+  /** Rows as arrays instead of objects. */
+  raw(on?: boolean): NativeStatement;
+}
+
+/** The slice of the better-sqlite3 / libsql (native) API the tests use. */
+export interface NativeDb {
+  exec(sql: string): unknown;
+  prepare(sql: string): NativeStatement;
+  close(): unknown;
+}
+
+const require = createRequire(import.meta.url);
+
+/** Native drivers to check the files against: libSQL's own, and better-sqlite3 (SQLite 3.53). */
+export const nativeDrivers = ["libsql", "better-sqlite3"] as const;
+
+/** Opens `path` with a native driver. */
+export function openNative(driver: (typeof nativeDrivers)[number], path: string): NativeDb {
+  const Database = require(driver) as new (path: string) => NativeDb;
+  return new Database(path);
+}
+
+/** Runs test/node-storage/fixtures/file-child.ts in a new Node process (through tsx). */
+export function spawnChild(args: string[]): ChildProcessByStdio<Writable, Readable, Readable> {
+  const script = new URL("./fixtures/file-child.ts", import.meta.url).pathname;
+  return spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+}
+
+/** Resolves with the child's stdout when it exits with code 0; rejects with its stderr otherwise. */
+export function childOutput(child: ChildProcessByStdio<Writable, Readable, Readable>): Promise<string> {
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (chunk) => {
+    out += chunk;
+  });
+  child.stderr.on("data", (chunk) => {
+    err += chunk;
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (code === 0) resolve(out);
+      else reject(new Error(`child exited with ${code ?? signal}: ${err}`));
+    });
+  });
+}
+
+/** Resolves when the child prints `line` on stdout; rejects if it exits first. */
+export function waitForLine(child: ChildProcessByStdio<Writable, Readable, Readable>, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const onData = (chunk: Buffer) => {
+      out += chunk;
+      if (out.split("\n").includes(line)) {
+        child.stdout.off("data", onData);
+        child.off("exit", onExit);
+        resolve();
+      }
+    };
+    const onErr = (chunk: Buffer) => {
+      err += chunk;
+    };
+    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before "${line}": ${err}`));
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onErr);
+    child.on("exit", onExit);
+  });
+}
