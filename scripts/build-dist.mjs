@@ -18,4 +18,8 @@ for (const project of ["tsconfig.build.json", "worker/tsconfig.build.json"]) {
   execFileSync(process.execPath, [tsc, "-p", join(root, project)], { stdio: "inherit" });
 }
 cpSync(join(root, "engine"), join(dist, "engine"), { recursive: true });
+// The precompiled trampolines workerd imports as wasm modules (tsc copies no .wasm).
+cpSync(join(root, "worker", "workerd", "trampolines"), join(dist, "worker", "workerd", "trampolines"), {
+  recursive: true,
+});
 console.log("build-dist: dist/ ready");

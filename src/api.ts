@@ -43,6 +43,13 @@ export interface Config {
   concurrency?: number | undefined;
   /** Milliseconds a call waits for a lock held by another transaction before `SQLITE_BUSY` (default 5000). */
   timeout?: number;
+  /**
+   * Remote databases: the longest a call may take, in milliseconds (one HTTP request with its retries, or one
+   * read of a cursor); `REQUEST_TIMEOUT` when exceeded. No limit by default.
+   */
+  remoteTimeout?: number;
+  /** Remote databases: aborting it fails every call in flight and later with `REQUEST_ABORTED`. */
+  signal?: AbortSignal;
   /** Storage for an `opfs:` URL: `opfs-sahpool` (default) or `opfs` (needs cross-origin isolation). */
   storage?: "opfs-sahpool" | "opfs";
   /** In browsers: a `Worker` or `MessagePort` already running libsql-web's worker entry. */

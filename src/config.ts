@@ -27,6 +27,8 @@ export interface ExpandedConfig {
   // biome-ignore lint/complexity/noBannedTypes: as loose as @libsql/client's Config.fetch.
   readonly fetch: Function | undefined;
   readonly timeout: number | undefined;
+  readonly remoteTimeout: number | undefined;
+  readonly signal: AbortSignal | undefined;
   readonly storage: "opfs-sahpool" | "opfs";
   readonly worker: Worker | MessagePort | undefined;
 }
@@ -150,6 +152,8 @@ export function expandConfig(input: Config | string): ExpandedConfig {
     offline: config.offline,
     fetch: config.fetch,
     timeout: config.timeout,
+    remoteTimeout: config.remoteTimeout,
+    signal: config.signal,
     storage,
     worker: config.worker,
   });

@@ -91,6 +91,26 @@ export const ErrorCode = {
   SQL_NO_STATEMENT: "SQL_NO_STATEMENT",
   /** The SQL text holds more than one statement where one is expected. */
   SQL_MANY_STATEMENTS: "SQL_MANY_STATEMENTS",
+  /** A batch's conditions refer to the current or a later step, or are malformed. */
+  BATCH_INVALID: "BATCH_INVALID",
+  /** The database is in use (open here, or held by another tab or worker). */
+  STORAGE_BUSY: "STORAGE_BUSY",
+  /** The server answered with an HTTP error status and no Hrana error code (as @libsql/client). */
+  SERVER_ERROR: "SERVER_ERROR",
+  /** The server's answer does not follow the Hrana protocol (as @libsql/client). */
+  HRANA_PROTO_ERROR: "HRANA_PROTO_ERROR",
+  /** The remote stream was closed (as @libsql/client). */
+  HRANA_CLOSED_ERROR: "HRANA_CLOSED_ERROR",
+  /** A remote request could not be completed: no connection, or the connection broke. */
+  NETWORK_ERROR: "NETWORK_ERROR",
+  /** A remote call took longer than `remoteTimeout`. */
+  REQUEST_TIMEOUT: "REQUEST_TIMEOUT",
+  /** The config's `signal` aborted a remote call. */
+  REQUEST_ABORTED: "REQUEST_ABORTED",
+  /** An encrypted page failed its authentication check: the file was changed or damaged. */
+  ENCRYPTION_TAMPERED: "ENCRYPTION_TAMPERED",
+  /** The encryption key is unusable (empty, or not a string). */
+  ENCRYPTION_KEY_INVALID: "ENCRYPTION_KEY_INVALID",
   /** The engine could not be loaded or initialised. */
   ENGINE_INIT_FAILED: "ENGINE_INIT_FAILED",
   /** An unexpected internal failure; the message says what. */

@@ -12,6 +12,7 @@ import type { ExpandedConfig } from "./config.js";
 import { createClientIn, type Environment } from "./create-client.js";
 import { LibsqlError } from "./errors.js";
 import type { EngineApi } from "./proto.js";
+import { openHttpTransport } from "./remote/http-transport.js";
 import { EngineTransport } from "./transports/engine-transport.js";
 
 export * from "./exports.js";
@@ -43,7 +44,12 @@ async function openLocal(config: ExpandedConfig) {
   return new EngineTransport(api, conn);
 }
 
-const node: Environment = { name: "the Node entry", localKinds: ["memory", "file"], local: openLocal };
+const node: Environment = {
+  name: "the Node entry",
+  localKinds: ["memory", "file"],
+  local: openLocal,
+  remote: openHttpTransport,
+};
 
 /** Creates a client for a local (`:memory:`, `file:`) database. */
 export function createClient(config: Config | string): Client {

@@ -1,4 +1,4 @@
-import { LibsqlError } from "../src/errors.js";
+import { ErrorCode, LibsqlError } from "../src/errors.js";
 import type { ArgValue, BatchCond, BatchResult, BatchStep, IntMode, ProtoError, Stmt } from "../src/proto.js";
 import type { Database } from "./database.js";
 import type { Args } from "./prepared-statement.js";
@@ -33,7 +33,7 @@ export function checkConditions(steps: readonly BatchStep[]): void {
         if (!Number.isInteger(cond.step) || cond.step < 0 || cond.step >= index) {
           throw new LibsqlError(
             `invalid reference to step ${cond.step} in the condition of batch step ${index}`,
-            "BATCH_INVALID",
+            ErrorCode.BATCH_INVALID,
           );
         }
         return;
@@ -47,7 +47,7 @@ export function checkConditions(steps: readonly BatchStep[]): void {
       case "is_autocommit":
         return;
       default:
-        throw new LibsqlError(`unknown batch condition ${JSON.stringify(cond)}`, "BATCH_INVALID");
+        throw new LibsqlError(`unknown batch condition ${JSON.stringify(cond)}`, ErrorCode.BATCH_INVALID);
     }
   };
   steps.forEach((step, index) => {
