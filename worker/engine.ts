@@ -111,9 +111,12 @@ export class Engine implements EngineApi {
           .open(sqlite, request.path, { busyTimeoutMs: request.busyTimeoutMs })
           .then((ptr) => new Database<Connection>(sqlite, layout, key, ptr));
         opening.catch(() => {
-          if (this.#databases.get(key) === opening) this.#databases.delete(key);
+          if (this.#databases.get(key) !== opening) return;
+          this.#databases.delete(key);
+          this.#homes.delete(key);
         });
         this.#databases.set(key, opening);
+        this.#homes.set(key, { backend, path: request.path });
         pending = opening;
       }
       const db = await pending;
@@ -182,7 +185,10 @@ export class Engine implements EngineApi {
       );
     }
     try {
-      await backend.importDatabase(sqlite, request.path, bytes, { busyTimeoutMs: request.busyTimeoutMs });
+      const options = { busyTimeoutMs: request.busyTimeoutMs };
+      // No bytes is an empty database: the same as no database.
+      if (bytes.length === 0 && backend.deleteDatabase) await backend.deleteDatabase(sqlite, request.path, options);
+      else await backend.importDatabase(sqlite, request.path, bytes, options);
     } catch (error) {
       throw engineError(error);
     }
@@ -336,23 +342,25 @@ export class Engine implements EngineApi {
       return Promise.reject(error);
     }
     const { db } = conn;
-    if (db.lock.tryAcquire(conn)) return this.#locked(conn, body);
+    // A connection keeps the lock between calls only while its transaction is open.
+    const inTransaction = db.lock.holder === conn;
+    if (db.lock.tryAcquire(conn)) return this.#locked(conn, inTransaction, body);
     return db.lock.acquire(conn, conn.busyTimeoutMs).then(() => {
       if (conn.closed) {
         db.lock.release(conn);
         throw new LibsqlError(`connection ${connId} was closed`, ErrorCode.CLIENT_CLOSED);
       }
-      return this.#locked(conn, body);
+      return this.#locked(conn, false, body);
     });
   }
 
-  #locked<T>(conn: Connection, body: (conn: Connection) => T): Promise<T> {
+  #locked<T>(conn: Connection, inTransaction: boolean, body: (conn: Connection) => T): Promise<T> {
     const { db } = conn;
-    const wasAutocommit = db.autocommit;
     try {
       return Promise.resolve(body(conn));
     } catch (error) {
-      if (wasAutocommit && !db.autocommit) db.rollback();
+      // A call that opened a transaction and then failed must not leave it open.
+      if (!inTransaction && !db.autocommit) db.rollback();
       return Promise.reject(engineError(error));
     } finally {
       if (db.autocommit) {

@@ -32,15 +32,18 @@ export class Sqlite {
     this.out = this.malloc(16);
   }
 
+  // Growing wasm memory detaches the old buffer, which empties its views:
+  // a length check is cheaper than comparing against `memory.buffer`.
+
   /** Byte view of the wasm heap, refreshed after memory growth. */
   get u8(): Uint8Array {
-    if (this.#u8.buffer !== this.#memory.buffer) this.#refresh();
+    if (this.#u8.byteLength === 0) this.#refresh();
     return this.#u8;
   }
 
   /** 32-bit view of the wasm heap, refreshed after memory growth. */
   get i32(): Int32Array {
-    if (this.#i32.buffer !== this.#memory.buffer) this.#refresh();
+    if (this.#i32.length === 0) this.#refresh();
     return this.#i32;
   }
 
