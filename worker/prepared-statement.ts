@@ -68,7 +68,11 @@ export class PreparedStatement {
       const columns = new Array<string>(n);
       for (let i = 0; i < n; i++) columns[i] = this.#sqlite.cstr(x.sqlite3_column_name(this.ptr, i));
       this.#columns = columns;
-      this.#columnTypes = declaredTypes(this.#sqlite, this.#layout, this.ptr, n);
+      // EXPLAIN output columns are not the statement's: SQLite names them from a static table.
+      this.#columnTypes =
+        x.sqlite3_stmt_isexplain(this.ptr) !== 0
+          ? columns.map(() => "")
+          : declaredTypes(this.#sqlite, this.#layout, this.ptr, n);
       this.#columnsKey = key;
     }
     return { columns: this.#columns, columnTypes: this.#columnTypes };

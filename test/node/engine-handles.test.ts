@@ -140,3 +140,18 @@ describe("engine loading", () => {
     expect(rs.rows).toEqual([["[1,2,3]"]]);
   });
 });
+
+describe("describe", () => {
+  it("describes EXPLAIN statements without declared types", async () => {
+    const engine = createNodeEngine();
+    const conn = await engine.open(memory);
+    await engine.execute(conn, { sql: "CREATE TABLE t(a INTEGER, b TEXT, c REAL)" }, "number");
+    for (const sql of ["EXPLAIN SELECT * FROM t", "EXPLAIN QUERY PLAN SELECT * FROM t WHERE a = ?"]) {
+      const d = await engine.describe(conn, sql);
+      expect(d.isExplain).toBe(true);
+      expect(d.columnTypes).toEqual(d.columns.map(() => ""));
+      expect(d.columns.length).toBeGreaterThan(3);
+    }
+    expect((await engine.describe(conn, "SELECT * FROM t")).columnTypes).toEqual(["INTEGER", "TEXT", "REAL"]);
+  });
+});
