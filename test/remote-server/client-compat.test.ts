@@ -190,9 +190,7 @@ describe("@libsql/client remote (test server) against local (native file)", () =
       }
       const read = await c.batch(["SELECT x FROM b ORDER BY rowid", "SELECT count(*) FROM b"], "read");
       out.push(read.map((rs) => result(rs)));
-      // Whether libSQL's BEGIN TRANSACTION READONLY refuses the write is the engine's business:
-      // both sides must simply agree.
-      out.push(await outcome(c.batch(["SELECT 1", "INSERT INTO b VALUES ('read mode')"], "read")));
+      // A write in read mode: see "read transactions" below, where the two sides differ.
       out.push(result(await c.execute("SELECT x FROM b ORDER BY rowid")));
       return out;
     });
@@ -257,7 +255,6 @@ describe("@libsql/client remote (test server) against local (native file)", () =
 
       const reader = await c.transaction("read");
       out.push(result(await reader.execute("SELECT x FROM tx ORDER BY rowid")));
-      out.push(await outcome(reader.execute("INSERT INTO tx VALUES ('read-only')")));
       reader.close();
 
       out.push(result(await c.execute("SELECT x FROM tx ORDER BY rowid")));
@@ -328,6 +325,22 @@ describe("@libsql/client remote (test server) against local (native file)", () =
       return [inserted.toJSON(), selected.toJSON()];
     });
     expect(remote).toEqual(local);
+  });
+
+  test("read transactions refuse writes on the server (as sqld does); the native local client lets them through", async () => {
+    const { local, remote } = await both(async (open) => {
+      const c = open();
+      await c.execute("CREATE TABLE r(x)");
+      const batch = await outcome(c.batch(["SELECT 1", "INSERT INTO r VALUES ('read mode')"], "read"));
+      const tx = await c.transaction("read");
+      const inTx = await outcome(tx.execute("INSERT INTO r VALUES ('read-only')"));
+      tx.close();
+      return [batch, inTx];
+    });
+    expect(remote[0]).toMatchObject({ name: "LibsqlBatchError", code: "SQLITE_READONLY", statementIndex: 1 });
+    expect(remote[1]).toMatchObject({ code: "SQLITE_READONLY" });
+    expect(local[0]).not.toMatchObject({ code: "SQLITE_READONLY" });
+    expect(local[1]).not.toMatchObject({ code: "SQLITE_READONLY" });
   });
 
   test("where sqld legitimately differs from a local database", async () => {

@@ -1,6 +1,6 @@
 import type { ArgValue, ColJson, ExecResult, HranaBatch, HranaCond, HranaStmt, RowValue } from "./hrana-codec.js";
 import { isNativeSqliteError, isSyntaxError, ProtocolError, StmtError, stmtErrorFromSqlite } from "./hrana-errors.js";
-import type { NativeDatabase, NativeStatement } from "./native-database.js";
+import { closeNativeDatabase, type NativeDatabase, type NativeStatement, openNativeDatabase } from "./native-database.js";
 import {
   explainedOffset,
   parameterNames,
@@ -80,10 +80,29 @@ const WRITING_OPCODES = new Set(["Checkpoint", "Vacuum", "JournalMode"]);
 export class Executor {
   readonly #gate: WriteGate;
   readonly #busyTimeoutMs: number;
+  readonly #dbPath: string;
+  #explainDb: NativeDatabase | undefined;
 
-  constructor(gate: WriteGate, busyTimeoutMs: number) {
+  constructor(gate: WriteGate, busyTimeoutMs: number, dbPath: string) {
     this.#gate = gate;
     this.#busyTimeoutMs = busyTimeoutMs;
+    this.#dbPath = dbPath;
+  }
+
+  /**
+   * A connection only for `EXPLAIN`: the native package leaves `EXPLAIN INSERT …`
+   * statements active after reading them, which makes a later COMMIT on that
+   * connection fail ("SQL statements in progress"), so streams never run it.
+   */
+  #explainConnection(): NativeDatabase {
+    if (!this.#explainDb?.open) this.#explainDb = openNativeDatabase(this.#dbPath);
+    return this.#explainDb;
+  }
+
+  /** Closes the `EXPLAIN` connection (the server is stopping or restarting). */
+  close(): void {
+    if (this.#explainDb) closeNativeDatabase(this.#explainDb);
+    this.#explainDb = undefined;
   }
 
   /** `execute`: one statement, its result collected. */
@@ -153,7 +172,7 @@ export class Executor {
       params: parameterNames(statement.tokens).map((name) => ({ name })),
       cols: stmt.columns().map((c) => ({ name: c.name, decltype: c.type ?? null })),
       is_explain: statementKind(statement.tokens).isExplain,
-      is_readonly: isReadonly(conn, statement),
+      is_readonly: isReadonly(this.#explainConnection(), conn, statement),
     };
   }
 
@@ -188,6 +207,7 @@ export class Executor {
     query: Query,
     sink: StepSink,
   ): Promise<{ affectedRowCount: number; lastInsertRowid: bigint | null }> {
+    followReadOnlyTransaction(conn, undefined);
     const stmt = prepare(conn, query.sql);
     sink.begin(stmt.columns().map((c) => ({ name: c.name, decltype: c.type ?? null })));
     const values = bindValues(query);
@@ -212,6 +232,7 @@ export class Executor {
         } else {
           stmt.run(values);
         }
+        followReadOnlyTransaction(conn, query.sql);
         break;
       } catch (e) {
         if (isNativeSqliteError(e)) {
@@ -233,6 +254,25 @@ export class Executor {
       affectedRowCount: query.kind.isIud ? Number(changes) : 0,
       lastInsertRowid: query.kind.isInsert ? rowid : null,
     };
+  }
+}
+
+const READ_ONLY_BEGIN = /^\s*BEGIN\s+(TRANSACTION\s+)?READONLY\b/i;
+const queryOnly = new WeakSet<NativeDatabase>();
+
+/**
+ * sqld refuses writes inside `BEGIN TRANSACTION READONLY`; the native package parses
+ * it as a plain BEGIN, so `PRAGMA query_only` stands in for the transaction's life.
+ * Called before each statement (to lift it once the transaction ended, however it
+ * ended) and after each successful one (to set it after that BEGIN).
+ */
+function followReadOnlyTransaction(conn: NativeDatabase, ranSql: string | undefined): void {
+  if (ranSql !== undefined && READ_ONLY_BEGIN.test(ranSql) && conn.inTransaction) {
+    conn.exec("PRAGMA query_only=1");
+    queryOnly.add(conn);
+  } else if (queryOnly.has(conn) && !conn.inTransaction) {
+    conn.exec("PRAGMA query_only=0");
+    queryOnly.delete(conn);
   }
 }
 
@@ -327,7 +367,8 @@ function bindValues(query: Query): ArgValue[] {
     let value: ArgValue | undefined;
     if (name === null) value = positional(i + 1);
     else if (name.startsWith("?")) value = positional(Number.parseInt(name.slice(1), 10));
-    else value = query.namedArgs?.get(name) ?? query.namedArgs?.get(name.slice(1));
+    else if (query.namedArgs?.has(name)) value = query.namedArgs.get(name);
+    else value = query.namedArgs?.get(name.slice(1));
     if (value === undefined) {
       // sqld leaves the rest unbound for EXPLAIN, which never reads them.
       if (query.kind.isExplain) break;
@@ -388,10 +429,16 @@ function evalCondition(cond: HranaCond, outcomes: readonly boolean[], autocommit
  * expose it, but `EXPLAIN` lists the program. For an EXPLAIN statement SQLite answers for
  * the explained statement, so that is the one listed.
  */
-function isReadonly(conn: NativeDatabase, statement: SqlStatement): boolean {
+function isReadonly(explainDb: NativeDatabase, conn: NativeDatabase, statement: SqlStatement): boolean {
   const offset = explainedOffset(statement.tokens);
   const inner = offset === undefined ? statement.text : statement.text.slice(offset);
-  const program = prepare(conn, `EXPLAIN ${inner}`).raw(true).all() as unknown[][];
+  let program: unknown[][];
+  try {
+    program = prepare(explainDb, `EXPLAIN ${inner}`).raw(true).all() as unknown[][];
+  } catch {
+    // Only the stream sees tables its open transaction created; accept the active statement then.
+    program = prepare(conn, `EXPLAIN ${inner}`).raw(true).all() as unknown[][];
+  }
   return !program.some(([, opcode, , p2]) =>
     opcode === "Transaction" ? p2 !== 0 : WRITING_OPCODES.has(opcode as string),
   );

@@ -114,7 +114,7 @@ export class HranaTestServer {
     this.#db = openNativeDatabase(this.dbPath, { wal: true });
     this.#dataVersion = dataVersion(this.#db);
     this.#gate = new WriteGate(10, () => this.#registry.sweep());
-    this.#executor = new Executor(this.#gate, options.busyTimeoutMs ?? 5000);
+    this.#executor = new Executor(this.#gate, options.busyTimeoutMs ?? 5000, this.dbPath);
     this.#registry = this.#newRegistry();
     this.faults = new Faults(() => this.#registry.expireAll());
     this.#addHranaRoutes();
@@ -213,6 +213,7 @@ export class HranaTestServer {
       await closed;
     }
     await this.#registry.close();
+    this.#executor.close();
     closeNativeDatabase(this.#db);
   }
 
