@@ -176,4 +176,24 @@ export interface EngineApi {
   fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk>;
   /** Closes a cursor (resetting its statement). */
   closeCursor(conn: number, cursorId: number): Promise<void>;
+  /**
+   * The database's file as bytes (`sqlite3_serialize`): a consistent snapshot,
+   * taken between other connections' transactions. Inside a transaction of
+   * `conn` it includes that transaction's changes so far.
+   */
+  exportDatabase(conn: number): Promise<Uint8Array>;
+  /**
+   * Replaces the database at `request` with `bytes`, which must be an SQLite
+   * database file (else `SQLITE_NOTADB`) or empty (an empty database, as an
+   * export of one gives). Refused with `STORAGE_BUSY` while the
+   * database is open here or in another tab or worker. Memory databases have
+   * no name to import into (`STORAGE_UNAVAILABLE`).
+   */
+  importDatabase(request: OpenRequest, bytes: Uint8Array): Promise<void>;
+  /**
+   * Deletes the database at `request` and its journal; deleting a missing
+   * database succeeds. Refused with `STORAGE_BUSY` while it is open here or in
+   * another tab or worker.
+   */
+  deleteDatabase(request: OpenRequest): Promise<void>;
 }

@@ -65,9 +65,17 @@ export function errorSuite(factory: ClientFactory): void {
 
     it("refuses unsupported argument types", () =>
       withClient(factory, async (c) => {
-        await expectLibsqlError(c.execute({ sql: "SELECT ?", args: [{ not: "a value" } as unknown as InValue] }), "ARGS_INVALID");
-        await expectLibsqlError(c.execute({ sql: "SELECT ?", args: [Symbol("s") as unknown as InValue] }), "ARGS_INVALID");
-        await expect(c.execute({ sql: "SELECT ?", args: [undefined as unknown as InValue] })).rejects.toThrow(TypeError);
+        await expectLibsqlError(
+          c.execute({ sql: "SELECT ?", args: [{ not: "a value" } as unknown as InValue] }),
+          "ARGS_INVALID",
+        );
+        await expectLibsqlError(
+          c.execute({ sql: "SELECT ?", args: [Symbol("s") as unknown as InValue] }),
+          "ARGS_INVALID",
+        );
+        await expect(c.execute({ sql: "SELECT ?", args: [undefined as unknown as InValue] })).rejects.toThrow(
+          TypeError,
+        );
         await stillServes(c);
       }));
 
@@ -100,7 +108,8 @@ export function errorSuite(factory: ClientFactory): void {
       withClient(factory, async (c) => {
         await expectLibsqlError(c.execute("SELECT zeroblob(1500000000)"), "SQLITE_TOOBIG");
         await stillServes(c);
-      }));
+      }),
+    );
   });
 
   describe("lifecycle", () => {

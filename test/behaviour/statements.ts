@@ -8,7 +8,9 @@ export function statementSuite(factory: ClientFactory): void {
     it("describes parameters and columns", () =>
       withClient(factory, async (c) => {
         await c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, data BLOB)");
-        const st = await c.prepare("SELECT id, name, data, 1 + 1 AS two FROM t WHERE id > :min AND name <> ? AND id < ?5");
+        const st = await c.prepare(
+          "SELECT id, name, data, 1 + 1 AS two FROM t WHERE id > :min AND name <> ? AND id < ?5",
+        );
         expect(st.parameterCount).toBe(5);
         expect(st.parameterNames).toEqual([":min", null, null, null, "?5"]);
         expect(st.columns).toEqual(["id", "name", "data", "two"]);
@@ -130,6 +132,7 @@ export function statementSuite(factory: ClientFactory): void {
           await tx.execute("SELECT 1");
           expect((await tx.metadata()).autocommit).toBe(false);
         });
-      }));
+      }),
+    );
   });
 }

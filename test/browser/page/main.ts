@@ -1,0 +1,88 @@
+/**
+ * The browser tests' page: puts the page-side API and a few helpers on
+ * `window.lib`; the tests drive it with Playwright's `page.evaluate`.
+ */
+import { LibsqlBatchError, LibsqlError } from "../../../src/errors.js";
+import { connectWorker, openWorkerTransport } from "../../../src/worker/open-worker-transport.js";
+import { deleteWorkerDatabase, importWorkerDatabase } from "../../../src/worker/worker-database-files.js";
+
+/** What a thrown value looked like in the page (errors do not survive `page.evaluate` whole). */
+export interface ThrownInfo {
+  className: string;
+  name: string;
+  message: string;
+  code?: string;
+  extendedCode?: string;
+  rawCode?: number;
+  statementIndex?: number;
+  isLibsqlError: boolean;
+  isLibsqlBatchError: boolean;
+  isRangeError: boolean;
+}
+
+function describeThrown(error: unknown): ThrownInfo {
+  const e = error as Error & Partial<LibsqlBatchError>;
+  return {
+    className: e?.constructor?.name ?? typeof error,
+    name: e?.name ?? "",
+    message: e?.message ?? String(error),
+    code: e?.code,
+    extendedCode: e?.extendedCode,
+    rawCode: e?.rawCode,
+    statementIndex: e?.statementIndex,
+    isLibsqlError: error instanceof LibsqlError,
+    isLibsqlBatchError: error instanceof LibsqlBatchError,
+    isRangeError: error instanceof RangeError,
+  };
+}
+
+/** Awaits `promise`; the thrown value, described, or null when it resolved. */
+async function thrown(promise: Promise<unknown>): Promise<ThrownInfo | null> {
+  try {
+    await promise;
+    return null;
+  } catch (error) {
+    return describeThrown(error);
+  }
+}
+
+const workers = {
+  /** The engine's worker, as `openWorkerTransport` would start it. */
+  engine: () => new Worker(new URL("../../../worker/main.js", import.meta.url), { type: "module" }),
+  /** The engine's worker in a scope without OPFS. */
+  noOpfs: () => new Worker(new URL("./no-opfs-worker.js", import.meta.url), { type: "module" }),
+  /** A worker that installs opfs-sahpool itself, bypassing libsql-web's locks. */
+  rawSahpool: () => new Worker(new URL("./raw-sahpool-worker.js", import.meta.url), { type: "module" }),
+};
+
+/** Posts `message` to `worker` and resolves with its first answer. */
+function ask<T>(worker: Worker, message: unknown): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    worker.addEventListener("message", (event) => resolve(event.data as T), { once: true });
+    worker.addEventListener("error", (event) => reject(new Error(event.message)), { once: true });
+    worker.postMessage(message);
+  });
+}
+
+const lib = {
+  openWorkerTransport,
+  connectWorker,
+  importWorkerDatabase,
+  deleteWorkerDatabase,
+  LibsqlError,
+  LibsqlBatchError,
+  workers,
+  thrown,
+  ask,
+};
+
+/** The page's test API. */
+export type PageLib = typeof lib;
+
+declare global {
+  interface Window {
+    lib: PageLib;
+  }
+}
+
+window.lib = lib;

@@ -1,0 +1,50 @@
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { launchChromium } from "./rig/chromium.js";
+import { buildPage, startDevServer } from "./rig/page-server.js";
+
+describe("Vite and libsql-web's plugin", () => {
+  it("builds the engine's worker with the optimised wasm as an asset and the glue loaded lazily", async () => {
+    const temp = await mkdtemp(join(tmpdir(), "libsql-web-build-"));
+    try {
+      await buildPage(join(temp, "dist"), join(temp, "cache"));
+      const assets = await readdir(join(temp, "dist", "assets"));
+      const wasm = assets.filter((name) => name.endsWith(".wasm"));
+      expect(wasm).toHaveLength(1);
+      const engineWasm = await stat(new URL("../../engine/sqlite3.wasm", import.meta.url));
+      expect((await stat(join(temp, "dist", "assets", wasm[0] as string))).size).toBe(engineWasm.size);
+      expect(assets.some((name) => name.startsWith("sqlite3-opfs-async-proxy-"))).toBe(true);
+      expect(assets.some((name) => name.startsWith("sqlite3-bundler-friendly-"))).toBe(true);
+      expect(assets.some((name) => name.includes("worker1"))).toBe(false);
+    } finally {
+      await rm(temp, { recursive: true, force: true });
+    }
+  });
+
+  it("serves the worker and the engine from source with vite dev", async () => {
+    const server = await startDevServer();
+    const chromium = await launchChromium();
+    try {
+      const page = await chromium.context.newPage();
+      await page.goto(server.url);
+      await page.waitForFunction(() => window.lib !== undefined, undefined, { timeout: 30_000 });
+      const result = await page.evaluate(async () => {
+        const { lib } = window;
+        const memory = await lib.openWorkerTransport({ storage: "memory", path: "" });
+        const vector = await memory.main.execute({ sql: "SELECT vector_extract(vector('[1,2,3]'))" }, "number");
+        await memory.close();
+        const persistent = await lib.openWorkerTransport({ storage: "opfs-sahpool", path: "dev.db" });
+        await persistent.main.sequence("CREATE TABLE t(v); INSERT INTO t VALUES ('dev');");
+        const { rows } = await persistent.main.execute({ sql: "SELECT v FROM t" }, "number");
+        await persistent.close();
+        return { vector: vector.rows, rows };
+      });
+      expect(result).toEqual({ vector: [["[1,2,3]"]], rows: [["dev"]] });
+    } finally {
+      await chromium.close();
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,22 @@
+import { Engine } from "../engine.js";
+import { loadBrowserSqlite, type WasmSource } from "./load-browser-sqlite.js";
+import { OpfsStorage } from "./opfs-storage.js";
+import { SahpoolStorage } from "./sahpool-storage.js";
+
+/** Options for the browser engine. */
+export interface BrowserEngineOptions {
+  /** Where the wasm comes from (default: the build's `engine/sqlite3.wasm`). */
+  wasm?: WasmSource;
+}
+
+/**
+ * Builds the engine for a dedicated browser worker: memory databases,
+ * `opfs-sahpool` (the default persistent storage) and `opfs` (needs a
+ * cross-origin isolated page). Nothing loads until the first open.
+ */
+export function createBrowserEngine(options: BrowserEngineOptions = {}): Engine {
+  return new Engine({
+    loadSqlite: () => loadBrowserSqlite(options.wasm),
+    storages: { "opfs-sahpool": new SahpoolStorage(), opfs: new OpfsStorage() },
+  });
+}

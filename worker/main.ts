@@ -1,0 +1,27 @@
+/**
+ * The engine's worker entry: builds the browser engine and serves it with
+ * comlink on every port a page connects (`{ "libsql-web:connect": port }`).
+ * `openWorkerTransport` starts one per client by default; to share one, start
+ * it yourself (with Vite: `import EngineWorker from "libsql-web/worker?worker"`,
+ * then `new EngineWorker()`) and pass it as `worker`.
+ */
+import { expose, type TransferHandler, transfer, transferHandlers } from "comlink";
+import { errorThrowHandler, type ThrowHandler } from "../src/worker/error-codec.js";
+import { CONNECT_MESSAGE } from "../src/worker/worker-protocol.js";
+import { createBrowserEngine } from "./browser/create-browser-engine.js";
+import { exposedApi } from "./browser/exposed-api.js";
+
+transferHandlers.set(
+  "throw",
+  errorThrowHandler(transferHandlers.get("throw") as unknown as ThrowHandler) as unknown as TransferHandler<
+    unknown,
+    unknown
+  >,
+);
+
+const api = exposedApi(createBrowserEngine(), transfer);
+
+addEventListener("message", (event: MessageEvent) => {
+  const port: unknown = event.data?.[CONNECT_MESSAGE];
+  if (port instanceof MessagePort) expose(api, port);
+});
