@@ -26,7 +26,7 @@ import { probeStatementLayout, type StatementLayout } from "./sqlite/statement-l
 import { checkDatabaseBytes } from "./storage/database-bytes.js";
 import { memoryStorage } from "./storage/memory-storage.js";
 import { serializeDatabase } from "./storage/serialize-database.js";
-import { STORAGE_BUSY, type StorageBackend } from "./storage/storage-backend.js";
+import type { StorageBackend } from "./storage/storage-backend.js";
 
 /** How an environment (Node, a browser worker, workerd) builds its engine. */
 export interface EngineOptions {
@@ -211,7 +211,7 @@ export class Engine implements EngineApi {
     const { sqlite } = await this.#load();
     const backend = this.#storage(request.storage);
     if (this.#databases.has(`${request.storage}:${backend.key(request.path)}`)) {
-      throw new LibsqlError(`the database "${request.path}" is open; close it first`, STORAGE_BUSY);
+      throw new LibsqlError(`the database "${request.path}" is open; close it first`, ErrorCode.STORAGE_BUSY);
     }
     return { sqlite, backend };
   }

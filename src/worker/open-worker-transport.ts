@@ -20,6 +20,10 @@ export interface WorkerTransportOptions {
   worker?: Worker | MessagePort;
   /** How long a call waits for another connection's transaction, or for another tab to give the database up (ms). */
   busyTimeoutMs?: number;
+  /** Called when the worker is found dead (crashed, terminated), not when the transport is closed. */
+  onWorkerEnd?: () => void;
+  /** Called once the transport closed (after its connection was given back). */
+  onClose?: () => void;
 }
 
 /** A transport to the engine in a worker. */
@@ -43,14 +47,14 @@ export interface WorkerTransport extends Transport {
  * const transport = await openWorkerTransport({ storage: "opfs-sahpool", path: "notes.db" });
  */
 export async function openWorkerTransport(options: WorkerTransportOptions): Promise<WorkerTransport> {
-  const session = await startWorkerSession(options.worker);
+  const session = await startWorkerSession(options.worker, options.onWorkerEnd);
   try {
     const conn = await session.engine.open({
       storage: options.storage,
       path: options.path,
       busyTimeoutMs: options.busyTimeoutMs,
     });
-    return new WorkerEngineTransport(session, conn);
+    return new WorkerEngineTransport(session, conn, options.onClose);
   } catch (error) {
     session.close();
     throw error;
@@ -62,8 +66,11 @@ class WorkerEngineTransport extends EngineTransport implements WorkerTransport {
   readonly #engine: WorkerEngine;
   readonly #conn: number;
 
-  constructor(session: WorkerSession, conn: number) {
-    super(session.engine, conn, () => session.close());
+  constructor(session: WorkerSession, conn: number, onClose?: () => void) {
+    super(session.engine, conn, () => {
+      session.close();
+      onClose?.();
+    });
     this.#session = session;
     this.#engine = session.engine;
     this.#conn = conn;

@@ -19,9 +19,12 @@ const HANDSHAKE_TIMEOUT_MS = 30_000;
  * entry, or a port from `connectWorker`), or a new worker that the session
  * owns. Watches for the worker's end (its `error` event, and a Web Lock it
  * holds for its whole life), after which every call rejects with
- * `WORKER_TERMINATED`.
+ * `WORKER_TERMINATED` and `onWorkerEnd` is called.
  */
-export async function startWorkerSession(endpoint?: Worker | MessagePort): Promise<WorkerSession> {
+export async function startWorkerSession(
+  endpoint?: Worker | MessagePort,
+  onWorkerEnd?: () => void,
+): Promise<WorkerSession> {
   const owned = endpoint === undefined;
   const target =
     endpoint ?? new Worker(new URL("../../worker/main.js", import.meta.url), { type: "module", name: "libsql-web" });
@@ -39,6 +42,7 @@ export async function startWorkerSession(endpoint?: Worker | MessagePort): Promi
   const fail = (what: string, event: Event) => {
     dispose();
     engine.end(what, event);
+    onWorkerEnd?.();
     if (owned) worker?.terminate();
   };
   if (worker) {

@@ -1,9 +1,8 @@
 import { ErrorCode, LibsqlError } from "../../src/errors.js";
-import { STORAGE_BUSY } from "../storage/storage-backend.js";
 
 /** A `STORAGE_BUSY` error. */
 export function storageBusy(message: string, cause?: unknown): LibsqlError {
-  return new LibsqlError(message, STORAGE_BUSY, undefined, undefined, cause);
+  return new LibsqlError(message, ErrorCode.STORAGE_BUSY, undefined, undefined, cause);
 }
 
 /** A `STORAGE_UNAVAILABLE` error. */

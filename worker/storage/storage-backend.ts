@@ -1,13 +1,6 @@
 import type { Sqlite } from "../sqlite/sqlite.js";
 
 /**
- * The code of a refusal because a database is in use: open in this engine (for
- * import and delete), or owned by another tab or worker. (To become
- * `ErrorCode.STORAGE_BUSY`.)
- */
-export const STORAGE_BUSY = "STORAGE_BUSY";
-
-/**
  * Where databases of one `StorageKind` live. The engine asks a backend to open
  * a handle; the backend registers whatever VFS it needs the first time.
  */
