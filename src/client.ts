@@ -139,12 +139,13 @@ export class LibsqlClient extends StreamExecutor implements Client {
     await this.#release(this.#lifecycle.reason as Error);
   }
 
+  /** Closes what the client opened; the transport is taken now, before any await, as reconnect() replaces it. */
   async #release(why: Error): Promise<void> {
+    const transport = this.#transport;
+    this.#ready = undefined;
     for (const tx of this.#transactions) tx.close();
     this.#transactions.clear();
     await this.closeChildren(why);
-    const transport = this.#transport;
-    this.#ready = undefined;
     await transport.then((t) => t.close()).catch(() => {});
   }
 

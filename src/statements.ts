@@ -5,8 +5,12 @@ import type { ArgValue, Stmt } from "./proto.js";
 /** Converts a caller's value to what the engine binds (booleans as 1/0 integers, dates as epoch ms). */
 export function toArgValue(value: InValue): ArgValue {
   switch (typeof value) {
-    case "string":
     case "number":
+      // The same RangeError as @libsql/client (SQLite would store NaN as NULL).
+      if (!Number.isFinite(value))
+        throw new RangeError("Only finite numbers (not Infinity or NaN) can be passed as arguments");
+      return value;
+    case "string":
     case "bigint":
       return value;
     case "boolean":
@@ -29,7 +33,13 @@ export function toArgValue(value: InValue): ArgValue {
 /** True for values the engine binds as they are. */
 function isArgValue(value: InValue): boolean {
   const type = typeof value;
-  return type === "string" || type === "number" || type === "bigint" || value === null || value instanceof Uint8Array;
+  return (
+    type === "string" ||
+    (type === "number" && Number.isFinite(value)) ||
+    type === "bigint" ||
+    value === null ||
+    value instanceof Uint8Array
+  );
 }
 
 /** Converts positional or named arguments (an array of engine-ready values is passed on as it is). */

@@ -134,6 +134,21 @@ export function errorSuite(factory: ClientFactory): void {
       expect(c.closed).toBe(true);
     });
 
+    it("reconnects: open transactions close, and the client serves again", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE t(x)");
+        const tx = await c.transaction("write");
+        await tx.execute("INSERT INTO t VALUES (1)");
+        c.reconnect();
+        expect(tx.closed).toBe(true);
+        expect(c.closed).toBe(false);
+        // A memory database is new after reconnecting; a persistent one lost only the transaction.
+        await c.execute("CREATE TABLE IF NOT EXISTS t(x)");
+        expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(0);
+        await c.execute("INSERT INTO t VALUES (2)");
+        expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(1);
+      }));
+
     it("reports the protocol and refuses sync without a replica", () =>
       withClient(factory, async (c) => {
         expect(["file", "http"]).toContain(c.protocol);
