@@ -4,9 +4,9 @@
  * callback transactions, savepoints, the `exclusive` mode, prepared
  * statements, cursors and connection metadata.
  */
-import type { IntMode } from "./proto.js";
+import type { EncryptionFormat, IntMode } from "./proto.js";
 
-export type { IntMode } from "./proto.js";
+export type { EncryptionFormat, IntMode } from "./proto.js";
 
 /** Configuration of a client; `createClient` also accepts the URL alone. */
 export interface Config {
@@ -20,8 +20,28 @@ export interface Config {
   url: string;
   /** Bearer token for remote databases; also accepted as `?authToken=` in the URL. */
   authToken?: string;
-  /** Key for encryption at rest of a local database. */
+  /**
+   * Key for encryption at rest of a local database (`file:`, `opfs:`, a
+   * replica's local copy). Its UTF-8 bytes are the key; in the default
+   * `libsql` format native libSQL uses only the first 32 (longer keys work
+   * and log a warning). Ignored for `:memory:`; refused for remote URLs.
+   *
+   * @example
+   * createClient({ url: "opfs:notes.db", encryptionKey: "a 32-character random key......" })
+   */
   encryptionKey?: string;
+  /**
+   * File format of an encrypted database (with `encryptionKey`):
+   * - `"libsql"` (default): native libSQL's (`libsql`, `@libsql/client`
+   *   open the same file with the same key, and the other way round);
+   *   confidentiality only (AES-256-CBC, no integrity check);
+   * - `"authenticated"`: libsql-web's own (XChaCha20-Poly1305 per page,
+   *   Argon2id): a changed page fails with `ENCRYPTION_TAMPERED`, but native
+   *   libSQL cannot open the file.
+   * An existing database must be opened in the format it was made in; see
+   * `rekeyDatabase` to change key or format.
+   */
+  encryptionFormat?: EncryptionFormat;
   /** Key of a Turso Cloud encrypted remote database, sent as `x-turso-encryption-key`. */
   remoteEncryptionKey?: string;
   /** URL of the primary this local database replicates (an embedded replica). */
@@ -212,4 +232,15 @@ export interface Metadata {
   changes: number;
   totalChanges: number;
   autocommit: boolean;
+}
+
+/**
+ * What `rekeyDatabase` turns a database into: encrypted with `encryptionKey`
+ * in `encryptionFormat` (default `libsql`), or plain with `encryptionKey: null`.
+ */
+export interface EncryptionTarget {
+  /** The new key; null decrypts the database into a plain SQLite file. */
+  encryptionKey: string | null;
+  /** The new format (default `libsql`). */
+  encryptionFormat?: EncryptionFormat;
 }

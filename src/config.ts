@@ -1,6 +1,6 @@
-import type { Config } from "./api.js";
+import type { Config, EncryptionTarget } from "./api.js";
 import { LibsqlError } from "./errors.js";
-import type { IntMode } from "./proto.js";
+import type { EncryptionFormat, EncryptionSpec, IntMode } from "./proto.js";
 import { type Authority, parseUri } from "./uri.js";
 
 /** Where a client's database is. */
@@ -19,6 +19,8 @@ export interface ExpandedConfig {
   readonly intMode: IntMode;
   readonly concurrency: number;
   readonly encryptionKey: string | undefined;
+  /** The format of an encrypted local database (set only with `encryptionKey`). */
+  readonly encryptionFormat: EncryptionFormat | undefined;
   readonly remoteEncryptionKey: string | undefined;
   readonly syncUrl: string | undefined;
   readonly syncInterval: number | undefined;
@@ -128,6 +130,15 @@ export function expandConfig(input: Config | string): ExpandedConfig {
       "URL_INVALID",
     );
   }
+  const { encryptionFormat } = config;
+  if (encryptionFormat !== undefined) {
+    if (encryptionFormat !== "libsql" && encryptionFormat !== "authenticated") {
+      throw new TypeError(
+        `Invalid value for encryptionFormat, expected "libsql" or "authenticated", got ${JSON.stringify(encryptionFormat)}`,
+      );
+    }
+    if (config.encryptionKey === undefined) throw new TypeError("encryptionFormat needs an encryptionKey");
+  }
   const storage = config.storage ?? "opfs-sahpool";
   if (storage !== "opfs-sahpool" && storage !== "opfs") {
     throw new LibsqlError(
@@ -145,6 +156,7 @@ export function expandConfig(input: Config | string): ExpandedConfig {
     intMode,
     concurrency: Math.max(0, config.concurrency || 20),
     encryptionKey: kind === "memory" ? undefined : config.encryptionKey,
+    encryptionFormat: kind === "memory" ? undefined : encryptionFormat,
     remoteEncryptionKey: config.remoteEncryptionKey,
     syncUrl: config.syncUrl,
     syncInterval: config.syncInterval,
@@ -172,4 +184,29 @@ function checkLocalAuthority(authority: Authority | undefined, scheme: string): 
   if (authority.userinfo !== undefined) {
     throw new LibsqlError(`${scheme} URL cannot have username and password`, "URL_INVALID");
   }
+}
+
+/** The encryption of a local database as the engine takes it, or undefined for a plain one. */
+export function encryptionOf(config: ExpandedConfig): EncryptionSpec | undefined {
+  if (config.encryptionKey === undefined) return undefined;
+  return { key: config.encryptionKey, format: config.encryptionFormat };
+}
+
+/** Checks `rekeyDatabase`'s target; null means plain. */
+export function encryptionTarget(to: EncryptionTarget): EncryptionSpec | null {
+  if (typeof to !== "object" || to === null) throw new TypeError("Expected the new encryption as an object");
+  const { encryptionKey, encryptionFormat } = to;
+  if (encryptionKey !== null && typeof encryptionKey !== "string") {
+    throw new TypeError("Expected encryptionKey to be a string, or null to decrypt");
+  }
+  if (encryptionFormat !== undefined && encryptionFormat !== "libsql" && encryptionFormat !== "authenticated") {
+    throw new TypeError(
+      `Invalid value for encryptionFormat, expected "libsql" or "authenticated", got ${JSON.stringify(encryptionFormat)}`,
+    );
+  }
+  if (encryptionKey === null) {
+    if (encryptionFormat !== undefined) throw new TypeError("encryptionFormat needs an encryptionKey");
+    return null;
+  }
+  return { key: encryptionKey, format: encryptionFormat };
 }

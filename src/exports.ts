@@ -4,6 +4,8 @@ export type {
   Config,
   Cursor,
   CursorOptions,
+  EncryptionFormat,
+  EncryptionTarget,
   InArgs,
   InStatement,
   IntMode,

@@ -125,6 +125,34 @@ export interface OpenRequest {
   path: string;
   /** Milliseconds a call waits for another connection's transaction (default 5000). */
   busyTimeoutMs?: number | undefined;
+  /** Encryption at rest of the database's file; absent for a plain database. */
+  encryption?: EncryptionSpec | undefined;
+}
+
+/**
+ * How a database file is encrypted: `libsql` (the default) is native libSQL's
+ * format (SQLite3 Multiple Ciphers `aes256cbc`), which `libsql` and
+ * `@libsql/client` open with the same key; `authenticated` is libsql-web's own
+ * XChaCha20-Poly1305 format that detects tampering, which native libSQL cannot open.
+ */
+export type EncryptionFormat = "libsql" | "authenticated";
+
+/** The key and format of an encrypted database. */
+export interface EncryptionSpec {
+  /** The key, as in `Config.encryptionKey`: its UTF-8 bytes (native libSQL uses the first 32). */
+  key: string;
+  /** The file format (default `libsql`). */
+  format?: EncryptionFormat | undefined;
+}
+
+/** What `EngineApi.exportDatabase` returns for an encrypted database. */
+export interface ExportOptions {
+  /**
+   * False (the default): the file as it is kept, encrypted with the database's
+   * key and format (for the `libsql` format byte for byte the file on disk);
+   * true: a plain SQLite file, decrypted. Plain databases export the same either way.
+   */
+  decrypt?: boolean | undefined;
 }
 
 /** A prepared statement as the engine reports it. */
@@ -179,13 +207,16 @@ export interface EngineApi {
   /**
    * The database's file as bytes (`sqlite3_serialize`): a consistent snapshot,
    * taken between other connections' transactions. Inside a transaction of
-   * `conn` it includes that transaction's changes so far.
+   * `conn` it includes that transaction's changes so far. An encrypted
+   * database comes encrypted unless `options.decrypt` (see `ExportOptions`).
    */
-  exportDatabase(conn: number): Promise<Uint8Array>;
+  exportDatabase(conn: number, options?: ExportOptions): Promise<Uint8Array>;
   /**
    * Replaces the database at `request` with `bytes`, which must be an SQLite
    * database file (else `SQLITE_NOTADB`) or empty (an empty database, as an
-   * export of one gives). Refused with `STORAGE_BUSY` while the
+   * export of one gives). With `request.encryption` the bytes are either a
+   * file encrypted with that key and format (checked, then kept as they are)
+   * or a plain file (encrypted on the way in). Refused with `STORAGE_BUSY` while the
    * database is open here or in another tab or worker. Memory databases have
    * no name to import into (`STORAGE_UNAVAILABLE`).
    */
@@ -196,4 +227,72 @@ export interface EngineApi {
    * another tab or worker.
    */
   deleteDatabase(request: OpenRequest): Promise<void>;
+  /**
+   * Re-encrypts the database at `request` (whose `encryption` is its current
+   * key, absent for a plain database) with `to` (null: decrypts it), crash-safely:
+   * the new file is written completely beside the old one, then takes its place.
+   * Refused with `STORAGE_BUSY` while the database is open here or in another tab.
+   */
+  rekeyDatabase(request: OpenRequest, to: EncryptionSpec | null): Promise<void>;
+}
+
+/** What `ReplicaEngineApi.replicaApplyFrames` did. */
+export interface ReplicaApplied {
+  /** Frames applied: those of the complete transactions at the start of the input. */
+  frames: number;
+  /** Distinct pages written. */
+  pages: number;
+  /** The database's size in pages afterwards. */
+  pageCount: number;
+}
+
+/**
+ * The engine calls an embedded replica needs beside `EngineApi`: running a
+ * statement locally only if it reads (so that reads cost no extra round trip
+ * to classify), and writing replicated pages.
+ */
+export interface ReplicaEngineApi {
+  /** Runs `stmt` if it prepares here and only reads (not transaction control); null, without running it, otherwise. */
+  executeIfReadOnly(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult | null>;
+  /** Runs the batch if every step prepares here and only reads; null otherwise. */
+  batchIfReadOnly(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult | null>;
+  /** True when every statement of every SQL text prepares here and only reads. */
+  isReadOnly(conn: number, sqls: string[]): Promise<boolean>;
+  /**
+   * Applies the complete server transactions at the start of `frames`
+   * (4120-byte WAL frames) atomically; a trailing incomplete transaction is
+   * left out (see `frames` in the result).
+   */
+  replicaApplyFrames(conn: number, frames: Uint8Array): Promise<ReplicaApplied>;
+  /** Replaces the database with `image` (4096-byte pages; empty for none), crash-safely (page 1 last). */
+  replicaWriteImage(conn: number, image: Uint8Array): Promise<void>;
+}
+
+/**
+ * A row an embedded replica's offline writes changed, relative to the
+ * replicated database (from the session extension's changeset).
+ */
+export interface ReplicaChange {
+  table: string;
+  operation: "insert" | "update" | "delete";
+  /** The table's column names, in order. */
+  columns: string[];
+  /** Which columns form the primary key. */
+  primaryKey: boolean[];
+  /** Values before the change (delete: every column; update: the key and changed columns, others undefined). */
+  before: (ArgValue | undefined)[] | undefined;
+  /** Values after the change (insert: every column; update: changed columns, others undefined). */
+  after: (ArgValue | undefined)[] | undefined;
+}
+
+/** The engine calls behind an embedded replica's offline writes (a working copy beside the replicated database). */
+export interface ReplicaOfflineApi {
+  /** Makes the database of `to` a copy of the database of `from` (crash-safely, page 1 last). */
+  replicaCopy(from: number, to: number): Promise<void>;
+  /** Refuses, on `conn`'s database, writes offline changes cannot carry (schema changes, tables without a PRIMARY KEY). */
+  replicaGuardOfflineWrites(conn: number): Promise<void>;
+  /** Why the last write on `conn`'s database was refused by its guard, if it was. */
+  replicaRefusal(conn: number): Promise<string | undefined>;
+  /** The rows the database of `work` changed relative to the database of `synced` (which it was copied from). */
+  replicaDiff(work: number, synced: number): Promise<ReplicaChange[]>;
 }

@@ -6,18 +6,30 @@ import type {
   ConnectionMetadata,
   CursorChunk,
   DescribeResult,
+  EncryptionSpec,
   EngineApi,
+  ExportOptions,
   IntMode,
   OpenRequest,
   PreparedInfo,
+  ReplicaApplied,
+  ReplicaChange,
+  ReplicaEngineApi,
+  ReplicaOfflineApi,
   Stmt,
   StmtResult,
   StorageKind,
 } from "../src/proto.js";
 import { Connection } from "./connection.js";
+import { DatabaseCipher, refuseEncryptedWithoutKey } from "./crypto/database-cipher.js";
+import { EncryptionErrorCode, notADatabaseError } from "./crypto/encryption-errors.js";
 import { Database } from "./database.js";
 import { EngineCursor } from "./engine-cursor.js";
 import type { PreparedStatement } from "./prepared-statement.js";
+import { applyFrames, writeImage } from "./replica/apply-frames.js";
+import { diffChanges } from "./replica/changeset-diff.js";
+import { guardOfflineWrites, takeRefusal } from "./replica/offline-guard.js";
+import { batchIfReadOnly, executeIfReadOnly, isReadOnlySql } from "./replica/read-only.js";
 import { runBatch, stmtArgs } from "./run-batch.js";
 import { openHandle } from "./sqlite/open-handle.js";
 import { Sqlite } from "./sqlite/sqlite.js";
@@ -46,6 +58,13 @@ interface Owned<T> {
   value: T;
 }
 
+/** Where an open database lives, and its encryption (none for a plain one). */
+interface Home {
+  backend: StorageBackend;
+  path: string;
+  cipher: DatabaseCipher | undefined;
+}
+
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
 /**
@@ -53,7 +72,7 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  * integer handles, with owner checks. It is the same object in-process and
  * behind a worker's `postMessage`.
  */
-export class Engine implements EngineApi {
+export class Engine implements EngineApi, ReplicaEngineApi, ReplicaOfflineApi {
   readonly #options: EngineOptions;
   #loading: Promise<Loaded> | null = null;
   #nextId = 1;
@@ -61,8 +80,8 @@ export class Engine implements EngineApi {
   readonly #statements = new Map<number, Owned<PreparedStatement>>();
   readonly #cursors = new Map<number, Owned<EngineCursor>>();
   readonly #databases = new Map<string, Promise<Database<Connection>>>();
-  /** Backend and path of each open database, to release its storage after the last close. */
-  readonly #homes = new Map<string, { backend: StorageBackend; path: string }>();
+  /** Backend, path and encryption of each open database, to release its storage after the last close. */
+  readonly #homes = new Map<string, Home>();
 
   constructor(options: EngineOptions) {
     this.#options = options;
@@ -104,19 +123,31 @@ export class Engine implements EngineApi {
     const { sqlite, layout } = await this.#load();
     const backend = this.#storage(request.storage);
     const key = `${request.storage}:${backend.key(request.path)}`;
+    const encryption = request.storage === "memory" ? undefined : request.encryption;
     for (;;) {
       let pending = this.#databases.get(key);
+      const home = this.#homes.get(key);
+      // Connections share the handle: each must bring the key it was opened with.
+      if (pending && home) checkSameEncryption(home.cipher, encryption);
       if (!pending) {
+        const cipher = encryption ? DatabaseCipher.create(encryption) : undefined;
+        sqlite.clearVfsError();
         const opening = backend
-          .open(sqlite, request.path, { busyTimeoutMs: request.busyTimeoutMs })
-          .then((ptr) => new Database<Connection>(sqlite, layout, key, ptr));
+          .open(sqlite, request.path, { busyTimeoutMs: request.busyTimeoutMs, encryption: cipher })
+          .then((ptr) => {
+            const db = new Database<Connection>(sqlite, layout, key, ptr);
+            // Native libSQL (and so @libsql/client) starts with foreign keys on; this build does not.
+            db.exec("PRAGMA foreign_keys=ON");
+            return db;
+          });
         opening.catch(() => {
+          cipher?.dispose();
           if (this.#databases.get(key) !== opening) return;
           this.#databases.delete(key);
           this.#homes.delete(key);
         });
         this.#databases.set(key, opening);
-        this.#homes.set(key, { backend, path: request.path });
+        this.#homes.set(key, { backend, path: request.path, cipher });
         pending = opening;
       }
       const db = await pending;
@@ -165,16 +196,28 @@ export class Engine implements EngineApi {
       db.close();
       const home = this.#homes.get(db.key);
       this.#homes.delete(db.key);
-      await home?.backend.release?.(home.path);
+      try {
+        await home?.backend.release?.(home.path);
+      } finally {
+        home?.cipher?.dispose();
+      }
     }
   }
 
-  exportDatabase(conn: number): Promise<Uint8Array> {
-    return this.#run(conn, (c) => serializeDatabase(c.db.sqlite, c.db.ptr));
+  exportDatabase(conn: number, options?: ExportOptions): Promise<Uint8Array> {
+    return this.#run(conn, (c) => {
+      const bytes = serializeDatabase(c.db.sqlite, c.db.ptr);
+      const cipher = this.#homes.get(c.db.key)?.cipher;
+      return cipher && !options?.decrypt ? cipher.encryptFile(bytes) : bytes;
+    });
   }
 
   async importDatabase(request: OpenRequest, bytes: Uint8Array): Promise<void> {
-    checkDatabaseBytes(bytes);
+    if (!(bytes instanceof Uint8Array)) throw new TypeError("the database must be given as a Uint8Array");
+    if (!request.encryption) {
+      if (bytes.length >= 100) refuseEncryptedWithoutKey(bytes.subarray(0, 100));
+      checkDatabaseBytes(bytes);
+    }
     const { sqlite, backend } = await this.#closedDatabase(request);
     if (!backend.importDatabase) {
       throw new LibsqlError(
@@ -184,13 +227,45 @@ export class Engine implements EngineApi {
         ErrorCode.STORAGE_UNAVAILABLE,
       );
     }
+    const cipher = request.encryption ? DatabaseCipher.create(request.encryption) : undefined;
     try {
-      const options = { busyTimeoutMs: request.busyTimeoutMs };
+      // Encrypted bytes are checked against the key, plain ones encrypted, before anything is replaced.
+      const file = cipher ? cipher.importFile(bytes) : bytes;
+      const options = { busyTimeoutMs: request.busyTimeoutMs, encryption: cipher };
       // No bytes is an empty database: the same as no database.
-      if (bytes.length === 0 && backend.deleteDatabase) await backend.deleteDatabase(sqlite, request.path, options);
-      else await backend.importDatabase(sqlite, request.path, bytes, options);
+      if (file.length === 0 && backend.deleteDatabase) await backend.deleteDatabase(sqlite, request.path, options);
+      else await backend.importDatabase(sqlite, request.path, file, options);
     } catch (error) {
       throw engineError(error);
+    } finally {
+      cipher?.dispose();
+    }
+  }
+
+  async rekeyDatabase(request: OpenRequest, to: EncryptionSpec | null): Promise<void> {
+    const { sqlite, backend } = await this.#closedDatabase(request);
+    if (!backend.rekeyDatabase) {
+      throw new LibsqlError(
+        request.storage === "memory"
+          ? "a memory database is never encrypted at rest"
+          : `storage "${request.storage}" cannot re-encrypt databases here`,
+        ErrorCode.STORAGE_UNAVAILABLE,
+      );
+    }
+    const from = request.encryption ? DatabaseCipher.create(request.encryption) : undefined;
+    let target: DatabaseCipher | undefined;
+    try {
+      target = to ? DatabaseCipher.create(to) : undefined;
+      sqlite.clearVfsError();
+      await backend.rekeyDatabase(sqlite, request.path, target ?? null, {
+        busyTimeoutMs: request.busyTimeoutMs,
+        encryption: from,
+      });
+    } catch (error) {
+      throw engineError(error);
+    } finally {
+      from?.dispose();
+      target?.dispose();
     }
   }
 
@@ -306,6 +381,44 @@ export class Engine implements EngineApi {
     this.#dropCursor(c, cursorId);
   }
 
+  executeIfReadOnly(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult | null> {
+    return this.#run(conn, (c) => executeIfReadOnly(c.db, stmt, intMode));
+  }
+
+  batchIfReadOnly(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult | null> {
+    return this.#run(conn, (c) => batchIfReadOnly(c.db, steps, intMode));
+  }
+
+  isReadOnly(conn: number, sqls: string[]): Promise<boolean> {
+    return this.#run(conn, (c) => sqls.every((sql) => isReadOnlySql(c.db, sql)));
+  }
+
+  replicaApplyFrames(conn: number, frames: Uint8Array): Promise<ReplicaApplied> {
+    return this.#run(conn, (c) => applyFrames(c.db, frames));
+  }
+
+  replicaWriteImage(conn: number, image: Uint8Array): Promise<void> {
+    return this.#run(conn, (c) => writeImage(c.db, image));
+  }
+
+  async replicaCopy(from: number, to: number): Promise<void> {
+    const bytes = await this.#run(from, (c) => serializeDatabase(c.db.sqlite, c.db.ptr));
+    await this.#run(to, (c) => writeImage(c.db, bytes));
+  }
+
+  replicaGuardOfflineWrites(conn: number): Promise<void> {
+    return this.#run(conn, (c) => guardOfflineWrites(c.db));
+  }
+
+  async replicaRefusal(conn: number): Promise<string | undefined> {
+    return takeRefusal(this.#connection(conn).db);
+  }
+
+  replicaDiff(work: number, synced: number): Promise<ReplicaChange[]> {
+    const from = this.#connection(synced).db;
+    return this.#run(work, (c) => diffChanges(c.db, from));
+  }
+
   #dropCursor(conn: Connection, cursorId: number): void {
     this.#cursors.delete(cursorId);
     conn.cursors.delete(cursorId);
@@ -356,6 +469,7 @@ export class Engine implements EngineApi {
 
   #locked<T>(conn: Connection, inTransaction: boolean, body: (conn: Connection) => T): Promise<T> {
     const { db } = conn;
+    db.sqlite.clearVfsError();
     try {
       return Promise.resolve(body(conn));
     } catch (error) {
@@ -369,6 +483,21 @@ export class Engine implements EngineApi {
       }
     }
   }
+}
+
+/**
+ * A connection joining an open database must bring the same encryption (a
+ * shared handle must not let a wrong or missing key in): `SQLITE_NOTADB`
+ * with the reason otherwise, as opening the file with it would give.
+ */
+function checkSameEncryption(open: DatabaseCipher | undefined, asked: EncryptionSpec | undefined): void {
+  if (open === undefined && asked === undefined) return;
+  if (open === undefined) throw notADatabaseError(EncryptionErrorCode.NOT_ENCRYPTED);
+  if (asked === undefined) throw notADatabaseError(EncryptionErrorCode.KEY_MISSING);
+  if (open.matches(asked)) return;
+  throw notADatabaseError(
+    (asked.format ?? "libsql") === open.format ? EncryptionErrorCode.KEY_WRONG : EncryptionErrorCode.FORMAT_MISMATCH,
+  );
 }
 
 /** Errors leave the engine as LibsqlError, or as the RangeError of an out-of-range bigint argument. */

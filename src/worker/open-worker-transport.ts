@@ -1,4 +1,4 @@
-import type { StorageKind } from "../proto.js";
+import type { EncryptionSpec, ExportOptions, StorageKind } from "../proto.js";
 import type { Transport } from "../transport.js";
 import { EngineTransport } from "../transports/engine-transport.js";
 import type { WorkerEngine } from "./worker-engine.js";
@@ -20,6 +20,8 @@ export interface WorkerTransportOptions {
   worker?: Worker | MessagePort;
   /** How long a call waits for another connection's transaction, or for another tab to give the database up (ms). */
   busyTimeoutMs?: number;
+  /** Encryption at rest of the database (its key and format); absent for a plain database. */
+  encryption?: EncryptionSpec | undefined;
   /** Called when the worker is found dead (crashed, terminated), not when the transport is closed. */
   onWorkerEnd?: () => void;
   /** Called once the transport closed (after its connection was given back). */
@@ -28,8 +30,8 @@ export interface WorkerTransportOptions {
 
 /** A transport to the engine in a worker. */
 export interface WorkerTransport extends Transport {
-  /** The database's file as bytes: a consistent snapshot (see `EngineApi.exportDatabase`). */
-  exportDatabase(): Promise<Uint8Array>;
+  /** The database's file as bytes: a consistent snapshot, encrypted unless `decrypt` (see `EngineApi.exportDatabase`). */
+  exportDatabase(options?: ExportOptions): Promise<Uint8Array>;
   /**
    * Ends the engine's worker now (when the transport has the `Worker`):
    * calls in flight and later calls reject with `WORKER_TERMINATED`.
@@ -53,6 +55,7 @@ export async function openWorkerTransport(options: WorkerTransportOptions): Prom
       storage: options.storage,
       path: options.path,
       busyTimeoutMs: options.busyTimeoutMs,
+      encryption: options.encryption,
     });
     return new WorkerEngineTransport(session, conn, options.onClose);
   } catch (error) {
@@ -76,8 +79,8 @@ class WorkerEngineTransport extends EngineTransport implements WorkerTransport {
     this.#conn = conn;
   }
 
-  exportDatabase(): Promise<Uint8Array> {
-    return this.#engine.exportDatabase(this.#conn);
+  exportDatabase(options?: ExportOptions): Promise<Uint8Array> {
+    return this.#engine.exportDatabase(this.#conn, options);
   }
 
   terminate(): void {

@@ -1,8 +1,12 @@
 import { LibsqlError } from "../../src/errors.js";
+import { type DatabaseCipher, refuseEncryptedWithoutKey } from "../crypto/database-cipher.js";
+import { recoverRekey, rekeyDatabaseFile } from "../crypto/rekey-database-file.js";
 import { openHandle } from "../sqlite/open-handle.js";
 import type { Sqlite } from "../sqlite/sqlite.js";
 import type { StorageBackend, StorageOptions } from "../storage/storage-backend.js";
+import { installEncryptingVfs, prepareEncryptedHandle } from "../vfs/encrypting-vfs.js";
 import { installLockTrackingVfs } from "../vfs/lock-tracking-vfs.js";
+import { RawVfs } from "../vfs/raw-vfs-file.js";
 import type { WrappingVfs } from "../vfs/wrapping-vfs.js";
 import { normaliseOpfsPath, parentDirectory } from "./opfs-path.js";
 import { PathQueue } from "./path-queue.js";
@@ -11,6 +15,8 @@ import { acquireLock, type HeldLock } from "./web-lock.js";
 
 const DEFAULT_TIMEOUT_MS = 5000;
 const VFS_NAME = "libsql-web-opfs";
+/** Files beside a database that go when it is replaced or deleted: its journal, and a cut-short key change's. */
+const REPLACED_WITH_THE_DATABASE = ["-journal", "-rekey-commit", "-rekey-journal", "-rekey"];
 
 /**
  * Databases on SQLite's `opfs` VFS: plain files at their path in the Origin
@@ -21,12 +27,15 @@ const VFS_NAME = "libsql-web-opfs";
  * `STORAGE_UNAVAILABLE`.
  *
  * Every worker with the database open holds a shared Web Lock on its name;
- * import and delete take it exclusively, so they are refused while any tab has
- * the database open.
+ * import, delete and key changes take it exclusively, so they are refused
+ * while any tab has the database open. An encrypted database opens through an
+ * encrypting VFS over the lock-tracking one.
  */
 export class OpfsStorage implements StorageBackend {
   #vfs: WrappingVfs | undefined;
+  #encryptingCounter = 0;
   readonly #locks = new Map<string, HeldLock>();
+  readonly #encrypting = new Map<string, WrappingVfs>();
   readonly #queue = new PathQueue();
 
   key(path: string): string {
@@ -44,30 +53,68 @@ export class OpfsStorage implements StorageBackend {
             : 'storage "opfs" needs a cross-origin isolated page (headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp); "opfs-sahpool" works without them',
         );
       }
-      this.#vfs ??= installLockTrackingVfs(sqlite, { name: VFS_NAME, base: "opfs" });
+      const base = this.#baseVfs(sqlite);
+      await this.#recover(sqlite, name, options);
       const lock = await acquireLock(lockName(name), { mode: "shared", timeoutMs: timeout(options) });
-      if (!lock) throw storageBusy(`the database "${name}" is being imported or deleted`);
+      if (!lock) throw storageBusy(`the database "${name}" is being imported, deleted or re-encrypted`);
+      const cipher = options?.encryption;
+      let encrypting: WrappingVfs | undefined;
       try {
-        const db = openHandle(sqlite, `/${name}`, this.#vfs.name);
+        if (cipher) {
+          encrypting = installEncryptingVfs(sqlite, {
+            name: `${VFS_NAME}-encrypted-${++this.#encryptingCounter}`,
+            base,
+            cipher,
+          });
+        } else {
+          const head = new RawVfs(sqlite, base).head(`/${name}`);
+          if (head) refuseEncryptedWithoutKey(head);
+        }
+        sqlite.clearVfsError();
+        const db = openHandle(sqlite, `/${name}`, encrypting?.name ?? base);
         try {
           exec(sqlite, db, "PRAGMA page_size=4096");
+          if (cipher) prepareEncryptedHandle(sqlite, db, cipher);
           sqlite.x.sqlite3_busy_timeout(db, Math.max(0, timeout(options)));
         } catch (error) {
           sqlite.x.sqlite3_close_v2(db);
           throw error;
         }
         this.#locks.set(name, lock);
+        if (encrypting) this.#encrypting.set(name, encrypting);
         return db;
       } catch (error) {
+        encrypting?.dispose();
         lock.release();
         throw error;
       }
     });
   }
 
+  /** The lock-tracking VFS over `opfs`, registered once. */
+  #baseVfs(sqlite: Sqlite): string {
+    this.#vfs ??= installLockTrackingVfs(sqlite, { name: VFS_NAME, base: "opfs" });
+    return this.#vfs.name;
+  }
+
+  /** Finishes or discards a key change a crash cut short, holding the database exclusively (nobody has it open). */
+  async #recover(sqlite: Sqlite, name: string, options: StorageOptions | undefined): Promise<void> {
+    const raw = new RawVfs(sqlite, this.#baseVfs(sqlite));
+    if (!raw.present(`/${name}-rekey`) && !raw.present(`/${name}-rekey-commit`)) return;
+    const lock = await acquireLock(lockName(name), { timeoutMs: timeout(options) });
+    if (!lock) throw storageBusy(`the database "${name}" is open in another tab or worker`);
+    try {
+      await recoverRekey(sqlite, { base: raw.name, file: `/${name}`, lock: false, busyTimeoutMs: 0 });
+    } finally {
+      lock.release();
+    }
+  }
+
   release(path: string): Promise<void> {
     const name = normaliseOpfsPath(path);
     return this.#queue.run(name, async () => {
+      this.#encrypting.get(name)?.dispose();
+      this.#encrypting.delete(name);
       this.#locks.get(name)?.release();
       this.#locks.delete(name);
     });
@@ -76,18 +123,33 @@ export class OpfsStorage implements StorageBackend {
   importDatabase(_sqlite: Sqlite, path: string, bytes: Uint8Array, options?: StorageOptions): Promise<void> {
     return this.#exclusive(path, options, async (name) => {
       const { dir, name: file } = await parentDirectory(name, true);
-      // Journal first: a stale hot journal would be played back into the new database.
-      await removeIfPresent(dir, `${file}-journal`);
+      // Journal first: a stale hot journal would be played back into the new database; and what a key
+      // change cut short left, which would otherwise be finished over the imported file at the next open.
+      for (const suffix of REPLACED_WITH_THE_DATABASE) await removeIfPresent(dir, `${file}${suffix}`);
       const access = await (await dir.getFileHandle(file, { create: true })).createSyncAccessHandle();
       try {
         access.truncate(0);
         access.write(bytes, { at: 0 });
-        // This VFS has no shared memory, so no WAL: mark the file as a rollback-journal database.
-        access.write(new Uint8Array([1, 1]), { at: 18 });
+        // This VFS has no shared memory, so no WAL: mark the file as a rollback-journal database
+        // (encrypted bytes come ready: their page 1 is re-encrypted for that before).
+        if (!options?.encryption) access.write(new Uint8Array([1, 1]), { at: 18 });
         access.flush();
       } finally {
         access.close();
       }
+    });
+  }
+
+  rekeyDatabase(sqlite: Sqlite, path: string, to: DatabaseCipher | null, options?: StorageOptions): Promise<void> {
+    return this.#exclusive(path, options, async (name) => {
+      const base = this.#baseVfs(sqlite);
+      const from = options?.encryption ?? null;
+      const head = new RawVfs(sqlite, base).head(`/${name}`);
+      if (head === null) {
+        throw new LibsqlError(`there is no database "${name}" to re-encrypt`, "SQLITE_CANTOPEN");
+      }
+      if (!from) refuseEncryptedWithoutKey(head);
+      await rekeyDatabaseFile(sqlite, { base, file: `/${name}`, lock: false, busyTimeoutMs: 0 }, { from, to });
     });
   }
 
@@ -100,7 +162,7 @@ export class OpfsStorage implements StorageBackend {
         if (errorName(error) === "NotFoundError") return;
         throw error;
       }
-      await removeIfPresent(parent.dir, `${parent.name}-journal`);
+      for (const suffix of REPLACED_WITH_THE_DATABASE) await removeIfPresent(parent.dir, `${parent.name}${suffix}`);
       await removeIfPresent(parent.dir, parent.name);
     });
   }

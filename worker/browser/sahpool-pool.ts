@@ -1,6 +1,7 @@
 import { LibsqlError } from "../../src/errors.js";
 import type { Sqlite } from "../sqlite/sqlite.js";
 import { installLockTrackingVfs } from "../vfs/lock-tracking-vfs.js";
+import { RawOpen, RawVfs } from "../vfs/raw-vfs-file.js";
 import type { WrappingVfs } from "../vfs/wrapping-vfs.js";
 import { errorName, storageBusy, storageUnavailable } from "./storage-errors.js";
 import { acquireLock, type HeldLock } from "./web-lock.js";
@@ -132,6 +133,30 @@ export class SahPool {
     this.#util.unlink(POOL_JOURNAL);
     this.#util.unlink(POOL_DATABASE);
     this.#util.importDb(POOL_DATABASE, bytes);
+  }
+
+  /**
+   * Replaces the database's file with `bytes` as they are: an encrypted
+   * file, which `importDb()` refuses (it wants the plain header, and rewrites
+   * bytes 18..19, which the encrypted formats keep clear and check).
+   */
+  importRawDatabase(bytes: Uint8Array): void {
+    const raw = new RawVfs(this.#sqlite, this.vfsName);
+    raw.delete(POOL_JOURNAL);
+    raw.delete(POOL_DATABASE);
+    const file = raw.open(POOL_DATABASE, RawOpen.READWRITE | RawOpen.CREATE | RawOpen.MAIN_DB);
+    try {
+      file.write(0, bytes);
+      file.truncate(bytes.length);
+      file.sync();
+    } finally {
+      file.close();
+    }
+  }
+
+  /** Makes room for at least `files` files in the pool (a key change needs a new file and a commit record beside the database). */
+  async reserve(files: number): Promise<void> {
+    await this.#util.reserveMinimumCapacity(files);
   }
 
   /** Unregisters the VFS and closes the pool's handles, keeping its files; then gives up ownership. */

@@ -45,6 +45,26 @@ export interface RawExports {
   sqlite3_malloc(n: number): number;
   sqlite3_free(p: number): void;
   sqlite3_txn_state(db: number, zSchema: number): number;
+  sqlite3_sql(stmt: number): number;
+  sqlite3_db_filename(db: number, zDbName: number): number;
+  sqlite3_value_type(value: number): number;
+  sqlite3_value_int64(value: number): bigint;
+  sqlite3_value_double(value: number): number;
+  sqlite3_value_text(value: number): number;
+  sqlite3_value_blob(value: number): number;
+  sqlite3_value_bytes(value: number): number;
+  sqlite3session_create(db: number, zDb: number, ppSession: number): number;
+  sqlite3session_attach(session: number, zTab: number): number;
+  sqlite3session_diff(session: number, zFromDb: number, zTbl: number, pzErrMsg: number): number;
+  sqlite3session_changeset(session: number, pnChangeset: number, ppChangeset: number): number;
+  sqlite3session_delete(session: number): void;
+  sqlite3changeset_start(ppIter: number, nChangeset: number, pChangeset: number): number;
+  sqlite3changeset_next(iter: number): number;
+  sqlite3changeset_op(iter: number, pzTab: number, pnCol: number, pOp: number, pbIndirect: number): number;
+  sqlite3changeset_pk(iter: number, pabPK: number, pnCol: number): number;
+  sqlite3changeset_old(iter: number, iVal: number, ppValue: number): number;
+  sqlite3changeset_new(iter: number, iVal: number, ppValue: number): number;
+  sqlite3changeset_finalize(iter: number): number;
 }
 
 /** SQLite constants the engine uses. */

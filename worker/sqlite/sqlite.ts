@@ -135,8 +135,31 @@ export class Sqlite {
     return name ?? `SQLITE_UNKNOWN_${rc}`;
   }
 
+  /** A coded error a JavaScript VFS method failed with, kept for the call it failed (see `reportVfsError`). */
+  #vfsError: LibsqlError | null = null;
+
+  /**
+   * Keeps `error`, which a VFS method turned into its `rawCode` for SQLite, so
+   * that the failing call reports it (`error()`) instead of SQLite's generic
+   * text for that code: e.g. why a page could not be decrypted.
+   */
+  reportVfsError(error: LibsqlError): void {
+    this.#vfsError = error;
+  }
+
+  /** Forgets a kept VFS error (at the start of a call, so that a stale one is never reported). */
+  clearVfsError(): void {
+    this.#vfsError = null;
+  }
+
   /** The error SQLite reported for `rc` on `db` as a `LibsqlError`. */
   error(db: number, rc: number): LibsqlError {
+    const fromVfs = this.#vfsError;
+    if (fromVfs !== null) {
+      this.#vfsError = null;
+      // SQLite passes a VFS method's code on, at least its primary part.
+      if (((fromVfs.rawCode ?? -1) & 0xff) === (rc & 0xff)) return fromVfs;
+    }
     const extended = db ? this.x.sqlite3_extended_errcode(db) : rc;
     // The connection's error may be stale when rc came from elsewhere (e.g. a VFS).
     const raw = (extended & 0xff) === (rc & 0xff) ? extended : rc;

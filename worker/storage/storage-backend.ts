@@ -1,3 +1,4 @@
+import type { DatabaseCipher } from "../crypto/database-cipher.js";
 import type { Sqlite } from "../sqlite/sqlite.js";
 
 /**
@@ -20,10 +21,22 @@ export interface StorageBackend {
   importDatabase?(sqlite: Sqlite, path: string, bytes: Uint8Array, options?: StorageOptions): Promise<void>;
   /** Deletes the database at `path` with its journal (a missing one is fine); same rules as `importDatabase`. */
   deleteDatabase?(sqlite: Sqlite, path: string, options?: StorageOptions): Promise<void>;
+  /**
+   * Re-encrypts the database at `path` from `options.encryption` (absent: a
+   * plain file) to `to` (null: plain), crash-safely (`rekeyDatabaseFile`);
+   * same rules as `importDatabase`.
+   */
+  rekeyDatabase?(sqlite: Sqlite, path: string, to: DatabaseCipher | null, options?: StorageOptions): Promise<void>;
 }
 
 /** What a storage backend may take from the request. */
 export interface StorageOptions {
   /** How long to wait, in ms, for another tab or worker to give the database up (< 0: no limit). */
   busyTimeoutMs?: number | undefined;
+  /**
+   * The database's encryption: the backend opens it through an encrypting VFS
+   * over its own (`installEncryptingVfs`), and `importDatabase` gets the bytes
+   * to store as they are (already encrypted). Absent for a plain database.
+   */
+  encryption?: DatabaseCipher | undefined;
 }

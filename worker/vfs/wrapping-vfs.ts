@@ -8,6 +8,7 @@ const SQLITE_CANTOPEN = 14;
 export interface BaseFile {
   xRead(pDest: number, n: number, offset: bigint): number;
   xWrite(pSrc: number, n: number, offset: bigint): number;
+  xTruncate(size: bigint): number;
   xLock(level: number): number;
   xUnlock(level: number): number;
   xCheckReservedLock(pOut: number): number;
@@ -42,6 +43,7 @@ export interface VfsHooks<S> {
   close?(file: WrappedFile<S>): void;
   xRead?(file: WrappedFile<S>, pDest: number, n: number, offset: bigint): number;
   xWrite?(file: WrappedFile<S>, pSrc: number, n: number, offset: bigint): number;
+  xTruncate?(file: WrappedFile<S>, size: bigint): number;
   xLock?(file: WrappedFile<S>, level: number): number;
   xUnlock?(file: WrappedFile<S>, level: number): number;
   xCheckReservedLock?(file: WrappedFile<S>, pOut: number): number;
@@ -91,7 +93,15 @@ interface VfsJsApi {
   };
 }
 
-const HOOKABLE: readonly HookName[] = ["xRead", "xWrite", "xLock", "xUnlock", "xCheckReservedLock", "xFileControl"];
+const HOOKABLE: readonly HookName[] = [
+  "xRead",
+  "xWrite",
+  "xTruncate",
+  "xLock",
+  "xUnlock",
+  "xCheckReservedLock",
+  "xFileControl",
+];
 
 /** VFS methods forwarded with the wrapped VFS's own `sqlite3_vfs*` (its methods look their state up by it). */
 const FORWARDED_VFS_METHODS = [
@@ -228,6 +238,7 @@ export function installWrappingVfs<S>(sqlite: Sqlite, options: WrappingVfsOption
     return {
       xRead: call("xRead"),
       xWrite: call("xWrite"),
+      xTruncate: call("xTruncate"),
       xLock: call("xLock"),
       xUnlock: call("xUnlock"),
       xCheckReservedLock: call("xCheckReservedLock"),

@@ -2,9 +2,15 @@
  * The browser tests' page: puts the page-side API and a few helpers on
  * `window.lib`; the tests drive it with Playwright's `page.evaluate`.
  */
+import { createClient } from "../../../src/browser.js";
 import { LibsqlBatchError, LibsqlError } from "../../../src/errors.js";
 import { connectWorker, openWorkerTransport } from "../../../src/worker/open-worker-transport.js";
-import { deleteWorkerDatabase, importWorkerDatabase } from "../../../src/worker/worker-database-files.js";
+import {
+  deleteWorkerDatabase,
+  importWorkerDatabase,
+  rekeyWorkerDatabase,
+} from "../../../src/worker/worker-database-files.js";
+import { fromBase64, readOpfsFiles, sahpoolFiles, scanOpfs, toBase64, writeOpfsFiles } from "./opfs-files.js";
 
 /** What a thrown value looked like in the page (errors do not survive `page.evaluate` whole). */
 export interface ThrownInfo {
@@ -65,10 +71,19 @@ function ask<T>(worker: Worker, message: unknown): Promise<T> {
 }
 
 const lib = {
+  /** The browser entry's `createClient` (the embedded replica tests use it with `syncUrl`). */
+  createClient,
   openWorkerTransport,
   connectWorker,
   importWorkerDatabase,
   deleteWorkerDatabase,
+  rekeyWorkerDatabase,
+  toBase64,
+  fromBase64,
+  scanOpfs,
+  sahpoolFiles,
+  readOpfsFiles,
+  writeOpfsFiles,
   LibsqlError,
   LibsqlBatchError,
   workers,

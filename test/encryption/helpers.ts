@@ -1,0 +1,107 @@
+import { type ChildProcessByStdio, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Readable, Writable } from "node:stream";
+import Libsql from "libsql";
+import type { ArgValue, EncryptionSpec, StmtResult } from "../../src/proto.js";
+import type { Engine } from "../../worker/engine.js";
+import { createNodeEngine } from "../../worker/node/node-engine.js";
+
+/** Clear text every test row carries, to look for in files at rest. */
+export const MARKER = "PLAINTEXT-MARKER-7f3a";
+
+/** An engine connection to an encrypted (or plain) `file:` database. */
+export interface WebDb {
+  engine: Engine;
+  conn: number;
+  run(sql: string, args?: ArgValue[]): Promise<StmtResult>;
+  /** First column of the first row. */
+  value(sql: string, args?: ArgValue[]): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/** Opens `path` through `engine` (default: a new Node engine) with `encryption`. */
+export async function openWeb(
+  path: string,
+  encryption?: EncryptionSpec,
+  engine: Engine = createNodeEngine(),
+): Promise<WebDb> {
+  const conn = await engine.open({ storage: "file", path, encryption });
+  const run = (sql: string, args: ArgValue[] = []) => engine.execute(conn, { sql, args }, "number");
+  return {
+    engine,
+    conn,
+    run,
+    value: async (sql, args) => (await run(sql, args)).rows[0]?.[0],
+    close: () => engine.close(conn),
+  };
+}
+
+/** Opens `path` with native libSQL, with `encryptionKey` when `key` is given. */
+export function openNative(path: string, key?: string): Libsql.Database {
+  // The package's typings miss `encryptionKey`.
+  const options: Record<string, unknown> = key === undefined ? {} : { encryptionKey: key };
+  return new Libsql(path, options);
+}
+
+/** The first column of the first row natively. */
+export function nativeValue(db: Libsql.Database, sql: string): unknown {
+  return (db.prepare(sql).raw(true).get() as unknown[])[0];
+}
+
+/** Names of the files in `dir` (journals, lock files, key-change files included) that hold `text` in clear. */
+export function filesWithText(dir: string, text: string): string[] {
+  const needle = Buffer.from(text, "utf8");
+  return readdirSync(dir).filter((name) => readFileSync(join(dir, name)).includes(needle));
+}
+
+type Child = ChildProcessByStdio<Writable, Readable, Readable>;
+
+/** Runs fixtures/crash-child.ts in a new Node process (through tsx). */
+export function spawnCrashChild(args: string[]): Child {
+  const script = new URL("./fixtures/crash-child.ts", import.meta.url).pathname;
+  return spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+}
+
+/**
+ * Runs a crash child to the point where its transaction has spilled pages
+ * into the file, then kills it (SIGKILL). `atCrash` runs while the child is
+ * stopped mid-transaction, before it is killed.
+ */
+export async function crashChild(args: string[], atCrash: () => void | Promise<void> = () => {}): Promise<void> {
+  const child = spawnCrashChild(args);
+  const exited = new Promise((resolve) => child.once("exit", resolve));
+  try {
+    await waitForLine(child, "committed");
+    child.stdin.write("go\n");
+    await waitForLine(child, "inflight");
+    child.kill("SIGSTOP");
+    await atCrash();
+  } finally {
+    child.kill("SIGKILL");
+    await exited;
+  }
+}
+
+/** Resolves when the child prints `line` on stdout; rejects if it exits first. */
+function waitForLine(child: Child, line: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = "";
+    let err = "";
+    const onData = (chunk: Buffer) => {
+      out += chunk;
+      if (out.split("\n").includes(line)) {
+        child.stdout.off("data", onData);
+        child.off("exit", onExit);
+        resolve();
+      }
+    };
+    const onErr = (chunk: Buffer) => {
+      err += chunk;
+    };
+    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before "${line}": ${err}`));
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onErr);
+    child.on("exit", onExit);
+  });
+}
