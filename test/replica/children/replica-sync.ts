@@ -1,0 +1,31 @@
+// Syncs an embedded replica once, in a process of its own that the crash test kills at
+// random points. Prints one JSON line per milestone: "syncing" when the sync starts,
+// "downloaded-bootstrap"/"downloaded-pull" when everything of that phase has arrived
+// (so writing it starts), "synced" when the sync returned.
+// Usage: node --import tsx replica-sync.ts <db path> <sync url> <auth token>
+import { createClient } from "../../../src/node.js";
+
+const [path, syncUrl, authToken] = process.argv.slice(2) as [string, string, string];
+const started = performance.now();
+const say = (event: string) => process.stdout.write(`${JSON.stringify({ event, ms: performance.now() - started })}\n`);
+const client = createClient({
+  url: `file:${path}`,
+  syncUrl,
+  authToken,
+  // A process killed between creating the lock file and writing its owner line leaves a lock that
+  // counts as live for 10 s (see worker/node/dot-lock.ts): wait that out.
+  timeout: 15_000,
+  onSyncProgress: (p) => {
+    // A pull's first response tells how many frames to expect when there are more; when it
+    // does not, it was all of them.
+    const whole =
+      p.phase === "bootstrap"
+        ? p.bytesExpected !== undefined && p.bytesDone === p.bytesExpected
+        : p.framesDone > 0 && (p.framesExpected === undefined || p.framesDone === p.framesExpected);
+    if (whole) say(`downloaded-${p.phase}`);
+  },
+});
+say("syncing");
+await client.sync();
+say("synced");
+await client[Symbol.asyncDispose]();
