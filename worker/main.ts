@@ -1,12 +1,14 @@
 /**
- * The engine's worker entry: builds the browser engine and serves it with
- * comlink on every port a page connects (`{ "libsql-web:connect": port }`).
+ * The engine's worker entry: builds the browser engine and serves it on every
+ * port a page connects (`{ "libsql-web:connect": port }`): the hot calls as
+ * compact messages of our own, every other call with comlink.
  * `openWorkerTransport` starts one per client by default; to share one, start
  * it yourself (with Vite: `import EngineWorker from "libsql-web/worker?worker"`,
  * then `new EngineWorker()`) and pass it as `worker`.
  */
 import { expose, type TransferHandler, transfer, transferHandlers } from "comlink";
 import { errorThrowHandler, type ThrowHandler } from "../src/worker/error-codec.js";
+import { serveHotCalls } from "../src/worker/serve-hot-calls.js";
 import { CONNECT_MESSAGE } from "../src/worker/worker-protocol.js";
 import { createBrowserEngine } from "./browser/create-browser-engine.js";
 import { exposedApi } from "./browser/exposed-api.js";
@@ -19,9 +21,12 @@ transferHandlers.set(
   >,
 );
 
-const api = exposedApi(createBrowserEngine(), transfer);
+const engine = createBrowserEngine();
+const api = exposedApi(engine, transfer);
 
 addEventListener("message", (event: MessageEvent) => {
   const port: unknown = event.data?.[CONNECT_MESSAGE];
-  if (port instanceof MessagePort) expose(api, port);
+  if (!(port instanceof MessagePort)) return;
+  serveHotCalls(port, engine);
+  expose(api, port);
 });

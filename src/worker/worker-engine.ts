@@ -1,4 +1,4 @@
-import { type Remote, releaseProxy, type TransferHandler, transferHandlers, wrap } from "comlink";
+import { type Remote, releaseProxy, type TransferHandler, transfer, transferHandlers, wrap } from "comlink";
 import { ErrorCode, LibsqlError } from "../errors.js";
 import type {
   ArgValue,
@@ -7,26 +7,67 @@ import type {
   ConnectionMetadata,
   CursorChunk,
   DescribeResult,
+  EncryptionSpec,
+  EngineApi,
+  ExportOptions,
   IntMode,
   OpenRequest,
   PreparedInfo,
+  ReplicaApplied,
+  ReplicaChange,
+  ReplicaEngineApi,
+  ReplicaOfflineApi,
   Stmt,
   StmtResult,
 } from "../proto.js";
-import { errorThrowHandler, type ThrowHandler } from "./error-codec.js";
-import type { WorkerApi } from "./worker-protocol.js";
+import { CursorReadAhead } from "./cursor-read-ahead.js";
+import { decodeError, errorThrowHandler, type ThrowHandler } from "./error-codec.js";
+import {
+  type BatchResultWire,
+  type CursorChunkWire,
+  decodeBatchResult,
+  decodeCursorChunk,
+  decodeStmtResult,
+  encodeSteps,
+  encodeStmt,
+  type StmtResultWire,
+} from "./hot-wire.js";
+import {
+  HOT,
+  type HotRequest,
+  type HotResponse,
+  OP_BATCH,
+  OP_EXECUTE,
+  OP_FETCH_CURSOR,
+  OP_QUERY,
+  type WorkerApi,
+} from "./worker-protocol.js";
+
+/** A hot call waiting for its answer. */
+interface Waiting {
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+  decode(wire: never): unknown;
+  /** Sees the answer before it is decoded (to ask for more early). */
+  arrived: ((wire: never) => void) | undefined;
+}
 
 /**
- * The engine in a worker, seen from the page: each call goes over comlink on
- * one `MessagePort`. Comlink's own calls only ever resolve, so this keeps the
- * calls in flight itself: once the worker is known to be gone (`end()`), every
- * pending and later call rejects with `WORKER_TERMINATED`. Cleanup calls
- * (`close`, `finalize`, `closeCursor`) resolve instead: a dead worker holds
- * nothing any more.
+ * The engine in a worker, seen from the page, on one `MessagePort`: the hot
+ * calls (`execute`, `batch`, `query`, `fetchCursor`) as compact messages of
+ * our own (see `HotCall`), every other call through comlink. Comlink's own
+ * calls only ever resolve, so this keeps the calls in flight itself: once the
+ * worker is known to be gone (`end()`), every pending and later call rejects
+ * with `WORKER_TERMINATED`. Cleanup calls (`close`, `finalize`,
+ * `closeCursor`) resolve instead: a dead worker holds nothing any more.
  */
-export class WorkerEngine implements WorkerApi {
+export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOfflineApi, WorkerApi {
   readonly #remote: Remote<WorkerApi>;
+  readonly #port: MessagePort;
   readonly #pending = new Set<(error: LibsqlError) => void>();
+  readonly #waiting = new Map<number, Waiting>();
+  readonly #readAhead = new CursorReadAhead();
+  #nextId = 0;
   #ended: { reason: string; cause: unknown } | undefined;
 
   constructor(port: MessagePort) {
@@ -37,7 +78,10 @@ export class WorkerEngine implements WorkerApi {
         unknown
       >,
     );
+    this.#port = port;
     this.#remote = wrap<WorkerApi>(port);
+    port.addEventListener("message", (event: MessageEvent) => this.#answer(event.data));
+    port.start();
   }
 
   /** True once `end()` was called. */
@@ -51,6 +95,8 @@ export class WorkerEngine implements WorkerApi {
     this.#ended = { reason, cause };
     for (const reject of this.#pending) reject(this.#terminated());
     this.#pending.clear();
+    for (const waiting of this.#waiting.values()) waiting.reject(this.#terminated());
+    this.#waiting.clear();
   }
 
   /** Tells the worker to stop serving this port (comlink's release). */
@@ -61,6 +107,51 @@ export class WorkerEngine implements WorkerApi {
   #terminated(): LibsqlError {
     const { reason, cause } = this.#ended as { reason: string; cause: unknown };
     return new LibsqlError(`the engine's worker ${reason}`, ErrorCode.WORKER_TERMINATED, undefined, undefined, cause);
+  }
+
+  /** Sends a hot call; `decode` turns its answer into the result. */
+  #hot<W, T>(
+    request: HotRequest,
+    transfer: Transferable[],
+    decode: (wire: W) => T,
+    arrived?: (wire: W) => void,
+  ): Promise<T> {
+    if (this.#ended) return Promise.reject(this.#terminated());
+    return new Promise<T>((resolve, reject) => {
+      try {
+        this.#port.postMessage(request, transfer);
+      } catch (error) {
+        reject(sendError(error));
+        return;
+      }
+      this.#waiting.set(request[1], {
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        decode: decode as (wire: never) => unknown,
+        arrived: arrived as ((wire: never) => void) | undefined,
+      });
+    });
+  }
+
+  #answer(data: unknown): void {
+    if (!Array.isArray(data) || data[0] !== HOT) return;
+    const response = data as HotResponse;
+    const waiting = this.#waiting.get(response[1]);
+    if (!waiting) return;
+    this.#waiting.delete(response[1]);
+    if (response[2] === 1) {
+      waiting.reject(decodeError(response[3]));
+      return;
+    }
+    let value: unknown;
+    try {
+      waiting.arrived?.(response[3] as never);
+      value = waiting.decode(response[3] as never);
+    } catch (error) {
+      waiting.reject(error);
+      return;
+    }
+    waiting.resolve(value);
   }
 
   #call<T>(invoke: () => Promise<T>): Promise<T> {
@@ -111,11 +202,15 @@ export class WorkerEngine implements WorkerApi {
   }
 
   execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult> {
-    return this.#call(() => this.#remote.execute(conn, stmt, intMode));
+    return this.#hot([HOT, ++this.#nextId, OP_EXECUTE, conn, encodeStmt(stmt), intMode], [], (wire: StmtResultWire) =>
+      decodeStmtResult(wire),
+    );
   }
 
   batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult> {
-    return this.#call(() => this.#remote.batch(conn, steps, intMode));
+    const transfer: Transferable[] = [];
+    const request: HotRequest = [HOT, ++this.#nextId, OP_BATCH, conn, encodeSteps(steps, transfer), intMode];
+    return this.#hot(request, transfer, (wire: BatchResultWire) => decodeBatchResult(wire));
   }
 
   sequence(conn: number, sql: string): Promise<void> {
@@ -145,27 +240,85 @@ export class WorkerEngine implements WorkerApi {
     intMode: IntMode,
     maxRows?: number,
   ): Promise<StmtResult> {
-    return this.#call(() => this.#remote.query(conn, stmtId, args, intMode, maxRows));
+    return this.#hot(
+      [HOT, ++this.#nextId, OP_QUERY, conn, stmtId, args, intMode, maxRows],
+      [],
+      (wire: StmtResultWire) => decodeStmtResult(wire),
+    );
   }
 
   finalize(conn: number, stmtId: number): Promise<void> {
     return this.#cleanup(() => this.#remote.finalize(conn, stmtId));
   }
 
-  openCursor(conn: number, steps: BatchStep[], intMode: IntMode): Promise<number> {
-    return this.#call(() => this.#remote.openCursor(conn, steps, intMode));
+  async openCursor(conn: number, steps: BatchStep[], intMode: IntMode): Promise<number> {
+    const cursorId = await this.#call(() => this.#remote.openCursor(conn, steps, intMode));
+    this.#readAhead.opened(cursorId, steps.length);
+    return cursorId;
   }
 
   fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk> {
-    return this.#call(() => this.#remote.fetchCursor(conn, cursorId, maxRows));
+    return this.#readAhead.take(cursorId) ?? this.#fetchCursor(conn, cursorId, maxRows);
+  }
+
+  #fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk> {
+    return this.#hot(
+      [HOT, ++this.#nextId, OP_FETCH_CURSOR, conn, cursorId, maxRows],
+      [],
+      (wire: CursorChunkWire) => decodeCursorChunk(wire),
+      (wire: CursorChunkWire) =>
+        this.#readAhead.arrived(cursorId, wire[1], wire[0].at(-1)?.type === "rows", () =>
+          this.#fetchCursor(conn, cursorId, maxRows),
+        ),
+    );
   }
 
   closeCursor(conn: number, cursorId: number): Promise<void> {
+    this.#readAhead.closed(cursorId);
     return this.#cleanup(() => this.#remote.closeCursor(conn, cursorId));
   }
 
-  exportDatabase(conn: number): Promise<Uint8Array> {
-    return this.#call(() => this.#remote.exportDatabase(conn));
+  executeIfReadOnly(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult | null> {
+    return this.#call(() => this.#remote.executeIfReadOnly(conn, stmt, intMode));
+  }
+
+  batchIfReadOnly(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult | null> {
+    return this.#call(() => this.#remote.batchIfReadOnly(conn, steps, intMode));
+  }
+
+  isReadOnly(conn: number, sqls: string[]): Promise<boolean> {
+    return this.#call(() => this.#remote.isReadOnly(conn, sqls));
+  }
+
+  replicaApplyFrames(conn: number, frames: Uint8Array): Promise<ReplicaApplied> {
+    // A copy of just these bytes, moved: the caller may still hold the rest of their buffer.
+    const own = frames.slice();
+    return this.#call(() => this.#remote.replicaApplyFrames(conn, transfer(own, [own.buffer])));
+  }
+
+  replicaWriteImage(conn: number, image: Uint8Array): Promise<void> {
+    const own = image.slice();
+    return this.#call(() => this.#remote.replicaWriteImage(conn, transfer(own, [own.buffer])));
+  }
+
+  replicaCopy(from: number, to: number): Promise<void> {
+    return this.#call(() => this.#remote.replicaCopy(from, to));
+  }
+
+  replicaGuardOfflineWrites(conn: number): Promise<void> {
+    return this.#call(() => this.#remote.replicaGuardOfflineWrites(conn));
+  }
+
+  replicaRefusal(conn: number): Promise<string | undefined> {
+    return this.#call(() => this.#remote.replicaRefusal(conn));
+  }
+
+  replicaDiff(work: number, synced: number): Promise<ReplicaChange[]> {
+    return this.#call(() => this.#remote.replicaDiff(work, synced));
+  }
+
+  exportDatabase(conn: number, options?: ExportOptions): Promise<Uint8Array> {
+    return this.#call(() => this.#remote.exportDatabase(conn, options));
   }
 
   importDatabase(request: OpenRequest, bytes: Uint8Array): Promise<void> {
@@ -174,6 +327,10 @@ export class WorkerEngine implements WorkerApi {
 
   deleteDatabase(request: OpenRequest): Promise<void> {
     return this.#call(() => this.#remote.deleteDatabase(request));
+  }
+
+  rekeyDatabase(request: OpenRequest, to: EncryptionSpec | null): Promise<void> {
+    return this.#call(() => this.#remote.rekeyDatabase(request, to));
   }
 }
 

@@ -1,0 +1,247 @@
+/**
+ * The browser benchmark's page: runs each workload through libsql-web's
+ * client (the engine in its worker) and asks the bench worker for the
+ * baselines of the same workload. `run.ts` drives it through `window.bench`.
+ */
+import type { Client } from "../../src/api.js";
+import { createClient } from "../../src/browser.js";
+import { connectWorker, openWorkerTransport, type WorkerTransport } from "../../src/worker/open-worker-transport.js";
+import { WorkerEngine } from "../../src/worker/worker-engine.js";
+import {
+  type BaselineOp,
+  CREATE,
+  CREATE_BIG,
+  FILL_BIG,
+  FILL_T,
+  INSERT,
+  POINT,
+  pointIds,
+  type RawRequest,
+  type RawResponse,
+  READ_ALL,
+  ROWS,
+  rowArgs,
+  STREAM,
+  STREAM_ROWS,
+  type Timed,
+} from "./workload.js";
+
+/** Ways of inserting ROWS rows in one transaction through the client. */
+export type InsertPath = "tx-prepared-run" | "tx-execute" | "batch" | "tx-batch";
+
+/** Round trips measured side by side, block after block. */
+export type TripKind = "bare" | "stub" | "transport" | "execute" | "get";
+
+let engineWorker: Worker | undefined;
+let client: Client | undefined;
+let transport: WorkerTransport | undefined;
+let raw: Worker | undefined;
+let ping: MessagePort | undefined;
+let stub: WorkerEngine | undefined;
+const ids = pointIds();
+
+function active(): Client {
+  if (!client) throw new Error("call bench.start() first");
+  return client;
+}
+
+function ask(request: RawRequest, transfer: Transferable[] = []): Promise<Timed> {
+  const worker = raw as Worker;
+  return new Promise((resolve, reject) => {
+    worker.addEventListener(
+      "message",
+      (event: MessageEvent<RawResponse>) => {
+        const data = event.data;
+        if ("error" in data) reject(new Error(data.error));
+        else resolve(data);
+      },
+      { once: true },
+    );
+    worker.postMessage(request, transfer);
+  });
+}
+
+async function time(body: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await body();
+  return performance.now() - started;
+}
+
+async function count(table: string): Promise<number> {
+  const rs = await active().execute(`SELECT count(*) AS n FROM ${table}`);
+  return Number(rs.rows[0]?.n);
+}
+
+/** `n` sequential bare `postMessage` round trips to the bench worker (on a `MessagePort`, as the client uses). */
+function bare(n: number): Promise<number> {
+  const port = ping as MessagePort;
+  return new Promise((resolve) => {
+    let left = n;
+    const started = performance.now();
+    port.onmessage = () => {
+      if (--left === 0) resolve(performance.now() - started);
+      else port.postMessage(left);
+    };
+    port.postMessage(left);
+  });
+}
+
+/** `n` sequential point selects of one kind, starting at `ids[from]`. */
+async function trips(kind: TripKind, from: number, n: number): Promise<number> {
+  if (kind === "bare") return bare(n);
+  if (kind === "stub") {
+    const engine = stub as WorkerEngine;
+    return time(async () => {
+      for (let i = from; i < from + n; i++)
+        await engine.execute(0, { sql: POINT, args: [ids[i % ids.length] as number] }, "number");
+    });
+  }
+  const c = active();
+  const t = transport as WorkerTransport;
+  const stmt = kind === "get" ? await c.prepare(POINT) : undefined;
+  try {
+    return await time(async () => {
+      for (let i = from; i < from + n; i++) {
+        const id = ids[i % ids.length] as number;
+        let found: unknown;
+        if (kind === "transport") found = (await t.main.execute({ sql: POINT, args: [id] }, "number")).rows[0];
+        else if (kind === "execute") found = (await c.execute({ sql: POINT, args: [id] })).rows[0];
+        else found = await stmt?.get([id]);
+        if (found === undefined) throw new Error(`no row ${id}`);
+      }
+    });
+  } finally {
+    await stmt?.close();
+  }
+}
+
+const bench = {
+  /**
+   * Starts libsql-web's engine worker with a client on a memory database and
+   * a bare worker transport on another (to tell the client's cost from the
+   * transport's), and the bench worker with its own databases.
+   */
+  async start(): Promise<{ clientMs: number; rawMs: number; crossOriginIsolated: boolean }> {
+    const started = performance.now();
+    engineWorker = new Worker(new URL("../../worker/main.js", import.meta.url), { type: "module", name: "libsql-web" });
+    client = createClient({ url: ":memory:", worker: engineWorker });
+    await client.execute(CREATE);
+    await client.execute(CREATE_BIG);
+    await client.execute(FILL_BIG);
+    transport = await openWorkerTransport({ storage: "memory", path: "", worker: connectWorker(engineWorker) });
+    for (const sql of [CREATE, FILL_T]) await transport.main.execute({ sql }, "number");
+    const clientMs = performance.now() - started;
+    raw = new Worker(new URL("./raw-worker.ts", import.meta.url), { type: "module", name: "bench-raw" });
+    const { ms: rawMs } = await ask({ op: "open" });
+    const channel = new MessageChannel();
+    await ask({ op: "ping-port", port: channel.port2 }, [channel.port2]);
+    ping = channel.port1;
+    const stubChannel = new MessageChannel();
+    await ask({ op: "stub-port", port: stubChannel.port2 }, [stubChannel.port2]);
+    stub = new WorkerEngine(stubChannel.port1);
+    return { clientMs, rawMs, crossOriginIsolated };
+  },
+
+  /**
+   * Round trips of every kind, `blocks` blocks of `perBlock` each, the kinds
+   * taking turns within a block (their order rotating), so that a slow
+   * moment of this shared machine hits them alike. Milliseconds per block.
+   */
+  async roundTrips(blocks: number, perBlock: number): Promise<Record<TripKind, number[]>> {
+    const kinds: TripKind[] = ["bare", "stub", "transport", "execute", "get"];
+    const out: Record<TripKind, number[]> = { bare: [], stub: [], transport: [], execute: [], get: [] };
+    for (let b = 0; b < blocks; b++) {
+      for (let k = 0; k < kinds.length; k++) {
+        const kind = kinds[(b + k) % kinds.length] as TripKind;
+        out[kind].push(await trips(kind, b * perBlock, perBlock));
+      }
+    }
+    return out;
+  },
+
+  /** Inserts ROWS rows in one transaction along `path`; the table is emptied first. */
+  async insert(path: InsertPath): Promise<number> {
+    const c = active();
+    await c.execute("DELETE FROM t");
+    const ms = await time(async () => {
+      switch (path) {
+        case "tx-prepared-run":
+          await c.transaction("write", async (tx) => {
+            const stmt = await tx.prepare(INSERT);
+            for (let i = 1; i <= ROWS; i++) await stmt.run(rowArgs(i));
+          });
+          return;
+        case "tx-execute":
+          await c.transaction("write", async (tx) => {
+            for (let i = 1; i <= ROWS; i++) await tx.execute({ sql: INSERT, args: rowArgs(i) });
+          });
+          return;
+        case "batch": {
+          const stmts = new Array(ROWS);
+          for (let i = 0; i < ROWS; i++) stmts[i] = { sql: INSERT, args: rowArgs(i + 1) };
+          await c.batch(stmts, "write");
+          return;
+        }
+        case "tx-batch":
+          await c.transaction("write", async (tx) => {
+            const stmts = new Array(ROWS);
+            for (let i = 0; i < ROWS; i++) stmts[i] = { sql: INSERT, args: rowArgs(i + 1) };
+            await tx.batch(stmts);
+          });
+          return;
+      }
+    });
+    const n = await count("t");
+    if (n !== ROWS) throw new Error(`${path} inserted ${n} rows`);
+    return ms;
+  },
+
+  /** Reads the ROWS rows of `t` as one result. */
+  read(): Promise<number> {
+    return time(async () => {
+      const rs = await active().execute(READ_ALL);
+      if (rs.rows.length !== ROWS) throw new Error(`read ${rs.rows.length} rows`);
+    });
+  },
+
+  /** Streams the STREAM_ROWS rows of `big` through a cursor of `chunkSize` rows, touching each row. */
+  stream(chunkSize: number): Promise<number> {
+    return time(async () => {
+      let n = 0;
+      let sum = 0;
+      for await (const row of await active().cursor(STREAM, { chunkSize })) {
+        sum += row.id as number;
+        n++;
+      }
+      if (n !== STREAM_ROWS || sum !== (STREAM_ROWS * (STREAM_ROWS + 1)) / 2) throw new Error(`streamed ${n} rows`);
+    });
+  },
+
+  /** A baseline, timed inside the bench worker. */
+  async baseline(op: BaselineOp): Promise<number> {
+    return (await ask({ op })).ms;
+  },
+
+  /** Closes the clients and both workers. */
+  async stop(): Promise<void> {
+    await ask({ op: "close" });
+    raw?.terminate();
+    ping?.close();
+    stub?.end("was stopped");
+    await transport?.close();
+    client?.close();
+    client = undefined;
+    engineWorker?.terminate();
+  },
+};
+
+/** The benchmark page's API, driven by `run.ts`. */
+export type BenchPage = typeof bench;
+
+declare global {
+  interface Window {
+    bench: BenchPage;
+  }
+}
+
+window.bench = bench;

@@ -1,0 +1,277 @@
+/**
+ * Browser benchmark: libsql-web's client in Chromium (production build, the
+ * engine in its worker) against a bare `postMessage` round trip and the raw
+ * C API inside a worker, measured in the same run and printed as ratios.
+ *
+ *   npm run bench:browser
+ *
+ * Both sides use memory databases (the raw baseline of the issue), so the
+ * ratios show the cost of the client and the worker RPC, not of storage.
+ * Environment: BENCH_RUNS (default 5), BENCH_PER_ROW=0 skips the two
+ * insert paths that make one round trip per row (each takes ~10 s a run).
+ * Not a test: it prints figures and the goals of issue 3.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Page } from "playwright-core";
+import { build, type InlineConfig, preview } from "vite";
+import { libsqlWeb } from "../../src/vite-plugin.js";
+import { type ChromiumSession, launchChromium } from "../../test/browser/rig/chromium.js";
+import type { InsertPath, TripKind } from "./main.js";
+import { WorkerHeap } from "./worker-heap.js";
+import { type BaselineOp, ROWS, SELECTS, STREAM_ROWS } from "./workload.js";
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const PER_ROW = process.env.BENCH_PER_ROW !== "0";
+const TRIP_BLOCKS = 10;
+const TRIPS_PER_BLOCK = 500;
+const CHUNK_SIZES = [1000, 10_000];
+const SAMPLE_EVERY_MS = 25;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
+}
+
+/** Collects timings per workload name over the runs. */
+class Timings {
+  readonly #values = new Map<string, number[]>();
+  add(name: string, ms: number): void {
+    const list = this.#values.get(name) ?? [];
+    list.push(ms);
+    this.#values.set(name, list);
+  }
+  median(name: string): number {
+    return median(this.#values.get(name) ?? [Number.NaN]);
+  }
+  spread(name: string): string {
+    const list = this.#values.get(name) ?? [];
+    return `${Math.min(...list).toFixed(0)}-${Math.max(...list).toFixed(0)}`;
+  }
+  /**
+   * The median over runs of `name` ÷ `base` measured in the same run: on a
+   * shared machine whose load comes and goes, steadier than a ratio of medians.
+   */
+  ratio(name: string, base: string): number {
+    const a = this.#values.get(name) ?? [];
+    const b = this.#values.get(base) ?? [];
+    return median(a.map((v, i) => v / (b[i] as number)));
+  }
+}
+
+/** Builds the bench page for production and serves it, cross-origin isolated (precise timers), on 127.0.0.1. */
+async function servePage(temp: string): Promise<{ url: string; close(): Promise<void> }> {
+  const config: InlineConfig = {
+    configFile: false,
+    root: dirname(fileURLToPath(import.meta.url)),
+    base: "./",
+    cacheDir: join(temp, "vite-cache"),
+    logLevel: "warn",
+    plugins: [libsqlWeb({ crossOriginIsolation: true })],
+  };
+  const outDir = join(temp, "dist");
+  await build({ ...config, mode: "production", build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
+  const server = await preview({
+    ...config,
+    build: { outDir },
+    preview: { host: "127.0.0.1", port: 0, strictPort: true },
+  });
+  const url = server.resolvedUrls?.local[0];
+  if (!url) throw new Error("vite preview did not report its URL");
+  return { url, close: () => server.close() };
+}
+
+/** Streams through the client while sampling the engine worker's heap; returns the time and the memory seen. */
+async function streamWithSamples(page: Page, heap: WorkerHeap, chunkSize: number): Promise<{ ms: number } & Memory> {
+  await heap.collectGarbage();
+  const before = await heap.sample();
+  const wasmBefore = await heap.wasmMemoryBytes();
+  let peak = before.usedSize;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      peak = Math.max(peak, (await heap.sample()).usedSize);
+      await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS));
+    }
+  })();
+  let ms: number;
+  try {
+    ms = await page.evaluate((size) => window.bench.stream(size), chunkSize);
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+  return {
+    ms,
+    chunkSize,
+    heapBefore: before.usedSize,
+    heapPeak: peak,
+    wasmBefore,
+    wasmAfter: await heap.wasmMemoryBytes(),
+  };
+}
+
+/** The engine worker's memory around one streaming run. */
+interface Memory {
+  chunkSize: number;
+  heapBefore: number;
+  heapPeak: number;
+  wasmBefore: number;
+  wasmAfter: number;
+}
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+const us = (ms: number, n: number) => `${((ms * 1000) / n).toFixed(1)} µs`;
+
+function line(name: string, value: string, base = "", note = ""): void {
+  console.log(`${name.padEnd(56)} ${value.padStart(12)}  ${base.padStart(16)}  ${note}`);
+}
+
+/** Runs every workload in the page at `url` and prints the figures. */
+async function benchmark(url: string, chromium: ChromiumSession): Promise<void> {
+  const page = await chromium.context.newPage();
+  page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+  await page.goto(url);
+  await page.waitForFunction(() => window.bench !== undefined);
+  const started = await page.evaluate(() => window.bench.start());
+  const heap = await WorkerHeap.attach(page, (title) => title === "libsql-web");
+  const t = new Timings();
+  const trips: Record<TripKind, number[]> = { bare: [], stub: [], transport: [], execute: [], get: [] };
+  const memory: Memory[] = [];
+  const insertPaths: InsertPath[] = PER_ROW
+    ? ["batch", "tx-batch", "tx-prepared-run", "tx-execute"]
+    : ["batch", "tx-batch"];
+  const baseline = (op: BaselineOp) => page.evaluate((o) => window.bench.baseline(o), op);
+  for (let run = 0; run < RUNS; run++) {
+    process.stderr.write(`run ${run + 1}/${RUNS}\n`);
+    t.add("raw insert", await baseline("insert"));
+    t.add("engine insert", await baseline("engine-insert"));
+    for (const path of insertPaths) {
+      // A raw run right before each path, so that each ratio compares like with like.
+      t.add(`raw insert before ${path}`, await baseline("insert"));
+      t.add(`insert ${path}`, await page.evaluate((p) => window.bench.insert(p), path));
+    }
+    const blocks = await page.evaluate(([b, n]) => window.bench.roundTrips(b, n), [TRIP_BLOCKS, TRIPS_PER_BLOCK]);
+    for (const kind of Object.keys(trips) as TripKind[]) trips[kind].push(...blocks[kind]);
+    t.add("raw points", await baseline("points"));
+    t.add("engine points", await baseline("engine-points"));
+    t.add("raw read", await baseline("read"));
+    t.add("engine read", await baseline("engine-read"));
+    t.add("read execute", await page.evaluate(() => window.bench.read()));
+    t.add("raw stream", await baseline("stream"));
+    t.add("engine stream", await baseline("engine-stream"));
+    for (const chunkSize of CHUNK_SIZES) {
+      const sampled = await streamWithSamples(page, heap, chunkSize);
+      t.add(`stream ${chunkSize}`, sampled.ms);
+      memory.push(sampled);
+    }
+  }
+  await heap.detach();
+  await page.evaluate(() => window.bench.stop());
+
+  console.log(
+    `libsql-web browser benchmark: memory databases, production build, Chromium ${chromium.context.browser()?.version() ?? ""}, ` +
+      `median of ${RUNS} runs (cross-origin isolated: ${started.crossOriginIsolated})`,
+  );
+  console.log(
+    "Ratios are medians of per-run (per-block) ratios, each against a baseline measured in the same run (block).",
+  );
+  console.log(
+    "raw = the C API inside a worker; engine = libsql-web's Engine inside a worker (no messages); client = the page",
+  );
+
+  console.log(
+    `\nPer-statement round trip page → worker → page, ${TRIP_BLOCKS * RUNS} blocks of ${TRIPS_PER_BLOCK} (goal ≤ 1.15x bare)`,
+  );
+  const perTrip = (kind: TripKind) => median(trips[kind]) / TRIPS_PER_BLOCK;
+  const ratio = (kind: TripKind) => median(trips[kind].map((ms, i) => ms / (trips.bare[i] as number)));
+  line("bare postMessage round trip (MessagePort)", us(perTrip("bare"), 1));
+  line("raw point select inside the worker", us(t.median("raw points"), SELECTS));
+  line("engine.execute() point select inside the worker", us(t.median("engine points"), SELECTS));
+  for (const [name, kind] of [
+    ["protocol alone: WorkerEngine to an engine doing nothing", "stub"],
+    ["worker transport execute() (no client)", "transport"],
+    ["client.execute()", "execute"],
+    ["client prepared statement get()", "get"],
+  ] as const) {
+    line(name, us(perTrip(kind), 1), `bare ${us(perTrip("bare"), 1)}`, `ratio ${ratio(kind).toFixed(2)}x (per block)`);
+  }
+
+  console.log(`\nInsert ${ROWS / 1000}k rows in one transaction (goal ≤ 1.2x raw)`);
+  const rawInsert = t.median("raw insert");
+  line("raw C API inside the worker", `${rawInsert.toFixed(0)} ms`, "", `runs ${t.spread("raw insert")} ms`);
+  const engineInsert = t.median("engine insert");
+  line(
+    "engine.batch() inside the worker (client-shaped steps)",
+    `${engineInsert.toFixed(0)} ms`,
+    `raw ${rawInsert.toFixed(0)} ms`,
+    `ratio ${t.ratio("engine insert", "raw insert").toFixed(2)}x`,
+  );
+  for (const path of insertPaths) {
+    const ms = t.median(`insert ${path}`);
+    line(
+      `client: ${path}`,
+      `${ms.toFixed(0)} ms`,
+      `raw ${rawInsert.toFixed(0)} ms`,
+      `ratio ${t.ratio(`insert ${path}`, `raw insert before ${path}`).toFixed(2)}x, runs ${t.spread(`insert ${path}`)} ms`,
+    );
+  }
+
+  console.log("\nReading (goal ≥ 0.7x the raw rate)");
+  const rate = (name: string, base: string) => `rate ${(1 / t.ratio(name, base)).toFixed(2)}x raw`;
+  line(`read ${ROWS / 1000}k rows as one result: raw`, `${t.median("raw read").toFixed(0)} ms`);
+  line(
+    "  engine.execute() inside the worker",
+    `${t.median("engine read").toFixed(0)} ms`,
+    "",
+    rate("engine read", "raw read"),
+  );
+  line("  client.execute()", `${t.median("read execute").toFixed(0)} ms`, "", rate("read execute", "raw read"));
+  line(`stream ${STREAM_ROWS / 1e6}M rows: raw iteration`, `${t.median("raw stream").toFixed(0)} ms`);
+  line(
+    "  engine cursor inside the worker (1000-row chunks)",
+    `${t.median("engine stream").toFixed(0)} ms`,
+    "",
+    rate("engine stream", "raw stream"),
+  );
+  for (const chunkSize of CHUNK_SIZES) {
+    line(
+      `  client.cursor(), chunkSize ${chunkSize}`,
+      `${t.median(`stream ${chunkSize}`).toFixed(0)} ms`,
+      "",
+      rate(`stream ${chunkSize}`, "raw stream"),
+    );
+  }
+
+  console.log("\nEngine worker memory while the client streams (CDP on the worker target, GC first; worst run)");
+  console.log("JS heap: Runtime.getHeapUsage sampled every 25 ms; wasm: WebAssembly.Memory buffers before and after");
+  for (const chunkSize of CHUNK_SIZES) {
+    const runs = memory.filter((m) => m.chunkSize === chunkSize);
+    const worst = runs.reduce((a, b) => (b.heapPeak - b.heapBefore > a.heapPeak - a.heapBefore ? b : a));
+    line(
+      `chunkSize ${chunkSize}: JS heap before → peak`,
+      `${mb(worst.heapBefore)} → ${mb(worst.heapPeak)}`,
+      `+${mb(worst.heapPeak - worst.heapBefore)}`,
+      `wasm memory ${mb(worst.wasmBefore)} → ${mb(Math.max(...runs.map((m) => m.wasmAfter)))}`,
+    );
+  }
+}
+
+async function main() {
+  const temp = await mkdtemp(join(tmpdir(), "libsql-web-bench-"));
+  let server: { url: string; close(): Promise<void> } | undefined;
+  let chromium: ChromiumSession | undefined;
+  try {
+    server = await servePage(temp);
+    chromium = await launchChromium();
+    await benchmark(server.url, chromium);
+  } finally {
+    await chromium?.close();
+    await server?.close();
+    await rm(temp, { recursive: true, force: true });
+  }
+}
+
+await main();

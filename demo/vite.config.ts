@@ -1,0 +1,19 @@
+/**
+ * The demo's Vite config: libsql-web's plugin (module worker, wasm kept
+ * beside its glue) and 127.0.0.1 only. `scripts/start-demo.mjs` (`npm start`)
+ * builds and serves it with a local remote database beside it; `npx vite
+ * demo` serves it alone, for work on the page.
+ */
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vite";
+import { libsqlWeb } from "../src/vite-plugin.js";
+
+export default defineConfig({
+  root: dirname(fileURLToPath(import.meta.url)),
+  base: "./",
+  plugins: [libsqlWeb()],
+  server: { host: "127.0.0.1" },
+  preview: { host: "127.0.0.1" },
+  build: { reportCompressedSize: false },
+});

@@ -1,0 +1,94 @@
+import type { ArgValue, EngineApi } from "../proto.js";
+import { encodeError } from "./error-codec.js";
+import {
+  decodeSteps,
+  decodeStmt,
+  encodeBatchResult,
+  encodeCursorChunk,
+  encodeStmtResult,
+  type StepsWire,
+  type StmtWire,
+} from "./hot-wire.js";
+import {
+  HOT,
+  type HotCall,
+  type HotRequest,
+  type HotResponse,
+  type HotResult,
+  OP_BATCH,
+  OP_EXECUTE,
+  OP_FETCH_CURSOR,
+  OP_QUERY,
+} from "./worker-protocol.js";
+
+/**
+ * Serves the hot calls (see `HotCall`) arriving on `port` with `engine`, in
+ * the worker, beside comlink on the same port. Each answer moves its typed
+ * arrays and blobs; an error travels encoded (`encodeError`), so that
+ * `LibsqlError` keeps its class and codes.
+ */
+export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi, HotCall>): void {
+  const reply = (id: number, value: HotResult, transfer: Transferable[]) => {
+    try {
+      port.postMessage([HOT, id, 0, value] satisfies HotResponse, transfer);
+    } catch (error) {
+      fail(id, new TypeError(`the result could not be sent: ${(error as Error)?.message ?? error}`));
+    }
+  };
+  const fail = (id: number, error: unknown) => {
+    try {
+      port.postMessage([HOT, id, 1, encodeError(error)] satisfies HotResponse);
+    } catch {
+      port.postMessage([HOT, id, 1, encodeError(new TypeError("the error could not be sent"))] satisfies HotResponse);
+    }
+  };
+  port.addEventListener("message", (event: MessageEvent) => {
+    const request = event.data as HotRequest;
+    if (!Array.isArray(request) || request[0] !== HOT) return;
+    const id = request[1];
+    let pending: Promise<never>;
+    let encode: (value: never, transfer: Transferable[]) => HotResult;
+    try {
+      switch (request[2]) {
+        case OP_EXECUTE:
+          pending = engine.execute(request[3], decodeStmt(request[4] as StmtWire), request[5]) as Promise<never>;
+          encode = encodeStmtResult;
+          break;
+        case OP_BATCH:
+          pending = engine.batch(request[3], decodeSteps(request[4] as StepsWire), request[5]) as Promise<never>;
+          encode = encodeBatchResult;
+          break;
+        case OP_QUERY: {
+          const args = request[5] as ArgValue[] | Record<string, ArgValue>;
+          pending = engine.query(request[3], request[4], args, request[6], request[7]) as Promise<never>;
+          encode = encodeStmtResult;
+          break;
+        }
+        case OP_FETCH_CURSOR:
+          pending = engine.fetchCursor(request[3], request[4], request[5]) as Promise<never>;
+          encode = encodeCursorChunk;
+          break;
+        default:
+          throw new TypeError(`unknown call ${String(request[2])}`);
+      }
+    } catch (error) {
+      fail(id, error);
+      return;
+    }
+    pending.then(
+      (value) => {
+        const transfer: Transferable[] = [];
+        let wire: HotResult;
+        try {
+          wire = encode(value, transfer);
+        } catch (error) {
+          fail(id, error);
+          return;
+        }
+        reply(id, wire, transfer);
+      },
+      (error: unknown) => fail(id, error),
+    );
+  });
+  port.start();
+}
