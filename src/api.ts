@@ -202,6 +202,18 @@ export interface Statement {
   get(args?: InArgs): Promise<Row | undefined>;
   /** Streams the rows in chunks; `break` closes the cursor. */
   iterate(args?: InArgs, options?: CursorOptions): AsyncIterableIterator<Row>;
+  /**
+   * Runs the statement once per argument list, atomically (in a savepoint):
+   * the bulk path for many inserts or updates. Returns the total
+   * `rowsAffected` and the last `lastInsertRowid`, and no rows. A failing run
+   * undoes them all and throws a `LibsqlBatchError` whose `statementIndex` is
+   * the failing list's index.
+   *
+   * @example
+   * const insert = await tx.prepare("INSERT INTO t(a, b) VALUES (?, ?)");
+   * await insert.runMany(rows.map((r) => [r.a, r.b]));
+   */
+  runMany(argsList: InArgs[]): Promise<ResultSet>;
   /** Finalises the statement. */
   close(): Promise<void>;
   /** True once closed. */

@@ -1,6 +1,6 @@
 import type { Cursor, CursorOptions, InArgs, InStatement, Metadata, ResultSet, Statement } from "./api.js";
 import { DEFAULT_CHUNK_SIZE, LibsqlCursor } from "./cursor.js";
-import type { IntMode, Stmt } from "./proto.js";
+import type { BatchResult, BatchStep, IntMode, Stmt } from "./proto.js";
 import { buildResultSet } from "./result-set.js";
 import { LibsqlStatement, type StatementHost } from "./statement.js";
 import { toStmt } from "./statements.js";
@@ -67,6 +67,10 @@ export abstract class StreamExecutor implements StatementHost {
   async metadata(): Promise<Metadata> {
     this.check();
     return (await this.stream()).metadata();
+  }
+
+  async runSteps(steps: BatchStep[]): Promise<BatchResult> {
+    return (await this.stream()).batch(steps, this.intMode);
   }
 
   async openCursor(sql: string, args: Pick<Stmt, "args" | "namedArgs">): Promise<TransportCursor> {

@@ -155,6 +155,14 @@ export interface ExportOptions {
   decrypt?: boolean | undefined;
 }
 
+/** What running a prepared statement once per argument list did, in total. */
+export interface RunManyResult {
+  /** Rows changed by all the runs together. */
+  rowsAffected: number;
+  /** The connection's last insert rowid after the last run. */
+  lastInsertRowid: bigint | undefined;
+}
+
 /** A prepared statement as the engine reports it. */
 export interface PreparedInfo extends DescribeResult {
   /** Handle owned by the connection that prepared it. */
@@ -196,6 +204,12 @@ export interface EngineApi {
     intMode: IntMode,
     maxRows?: number,
   ): Promise<StmtResult>;
+  /**
+   * Runs a prepared statement once per argument list, atomically (inside a
+   * savepoint), discarding rows. A failing run undoes them all and throws a
+   * `LibsqlBatchError` whose `statementIndex` is the failing list's index.
+   */
+  runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult>;
   /** Finalises a prepared statement. */
   finalize(conn: number, stmtId: number): Promise<void>;
   /** Starts a cursor over a batch; rows are fetched with `fetchCursor`. */

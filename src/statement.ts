@@ -1,9 +1,10 @@
 import type { CursorOptions, InArgs, ResultSet, Row, Statement } from "./api.js";
+import { errorFromProto } from "./batch.js";
 import { DEFAULT_CHUNK_SIZE, LibsqlCursor } from "./cursor.js";
-import { ErrorCode } from "./errors.js";
+import { ErrorCode, LibsqlBatchError } from "./errors.js";
 import { Lifecycle } from "./lifecycle.js";
-import type { ArgValue, IntMode, StmtResult } from "./proto.js";
-import { buildResultSet, buildRows } from "./result-set.js";
+import type { ArgValue, BatchResult, BatchStep, IntMode, RunManyResult, Stmt, StmtResult } from "./proto.js";
+import { buildResultSet, buildRows, ResultSetImpl } from "./result-set.js";
 import { toArgs } from "./statements.js";
 import type { TransportCursor, TransportStatement } from "./transport.js";
 
@@ -12,6 +13,8 @@ export interface StatementHost {
   readonly intMode: IntMode;
   /** Throws when the host (client or transaction) is closed. */
   check(): void;
+  /** Runs batch steps on the host's stream (a transaction starts itself first). */
+  runSteps(steps: BatchStep[]): Promise<BatchResult>;
   /** Opens a cursor over `sql` with `args` on the host's stream. */
   openCursor(sql: string, args: ReturnType<typeof toArgs>): Promise<TransportCursor>;
   /** Tracks a cursor or statement so that closing the host closes it. */
@@ -73,6 +76,47 @@ export class LibsqlStatement implements Statement {
   async get(args?: InArgs): Promise<Row | undefined> {
     const result = await this.#query(args, 1);
     return buildRows(result.columns, result.rows, this.#host.intMode)[0];
+  }
+
+  async runMany(argsList: InArgs[]): Promise<ResultSet> {
+    this.#check();
+    if (!Array.isArray(argsList)) throw new TypeError("runMany expects an array of argument lists");
+    const lists = argsList.map((args) => {
+      const { args: positional, namedArgs } = toArgs(args);
+      return namedArgs ?? positional ?? [];
+    });
+    const result = this.#stmt.runMany ? await this.#stmt.runMany(lists) : await this.#runManyAsBatch(lists);
+    return new ResultSetImpl([], [], [], result.rowsAffected, result.lastInsertRowid);
+  }
+
+  /** Without a bulk path: one batch of SAVEPOINT, the runs chained by `ok`, then RELEASE, or ROLLBACK TO. */
+  async #runManyAsBatch(lists: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult> {
+    const control = (sql: string): Stmt => ({ sql, wantRows: false });
+    const steps: BatchStep[] = [{ stmt: control("SAVEPOINT libsql_web_run_many") }];
+    for (const args of lists) {
+      const stmt: Stmt = Array.isArray(args)
+        ? { sql: this.sql, args, wantRows: false }
+        : { sql: this.sql, namedArgs: args, wantRows: false };
+      steps.push({ stmt, condition: { type: "ok", step: steps.length - 1 } });
+    }
+    const release = steps.length;
+    steps.push({ stmt: control("RELEASE libsql_web_run_many"), condition: { type: "ok", step: release - 1 } });
+    const failed = { type: "not", cond: { type: "ok", step: release } } as const;
+    steps.push({ stmt: control("ROLLBACK TO libsql_web_run_many"), condition: failed });
+    steps.push({ stmt: control("RELEASE libsql_web_run_many"), condition: failed });
+    const result = await this.#host.runSteps(steps);
+    let rowsAffected = 0;
+    let lastInsertRowid: bigint | undefined;
+    for (let i = 0; i < lists.length; i++) {
+      const error = result.stepErrors[i + 1];
+      if (error) throw new LibsqlBatchError(error.message, i, error.code, error.extendedCode, error.rawCode);
+      const step = result.stepResults[i + 1];
+      rowsAffected += step?.rowsAffected ?? 0;
+      lastInsertRowid = step?.lastInsertRowid ?? lastInsertRowid;
+    }
+    const controlError = result.stepErrors[0] ?? result.stepErrors[release];
+    if (controlError) throw errorFromProto(controlError);
+    return { rowsAffected, lastInsertRowid };
   }
 
   iterate(args?: InArgs, options?: CursorOptions): AsyncIterableIterator<Row> {

@@ -7,6 +7,7 @@ import type {
   CursorChunk,
   DescribeResult,
   IntMode,
+  RunManyResult,
   Stmt,
   StmtResult,
 } from "./proto.js";
@@ -58,6 +59,12 @@ export interface TransportStatement {
     intMode: IntMode,
     maxRows?: number,
   ): Promise<StmtResult>;
+  /**
+   * Runs the statement once per argument list, atomically (see
+   * `EngineApi.runMany`). Transports without a bulk path leave it out and the
+   * client sends a batch instead.
+   */
+  runMany?(argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult>;
   close(): Promise<void>;
 }
 

@@ -16,6 +16,7 @@ import type {
   ReplicaChange,
   ReplicaEngineApi,
   ReplicaOfflineApi,
+  RunManyResult,
   Stmt,
   StmtResult,
   StorageKind,
@@ -342,6 +343,26 @@ export class Engine implements EngineApi, ReplicaEngineApi, ReplicaOfflineApi {
     return this.#run(conn, (c) => {
       const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);
       return stmt.run(args, intMode, true, maxRows);
+    });
+  }
+
+  runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult> {
+    return this.#run(conn, (c) => {
+      const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);
+      if (!Array.isArray(argsList)) {
+        throw new LibsqlError("runMany expects an array of argument lists", ErrorCode.ARGS_INVALID);
+      }
+      // A savepoint makes the runs atomic inside a transaction or, outside one, is one.
+      c.db.exec("SAVEPOINT libsql_web_run_many");
+      try {
+        const result = stmt.runMany(argsList);
+        c.db.exec("RELEASE libsql_web_run_many");
+        return result;
+      } catch (error) {
+        c.db.exec("ROLLBACK TO libsql_web_run_many");
+        c.db.exec("RELEASE libsql_web_run_many");
+        throw error;
+      }
     });
   }
 

@@ -1,4 +1,5 @@
-import type { ArgValue, DescribeResult, IntMode, ResultValue, StmtResult } from "../src/proto.js";
+import { LibsqlBatchError, LibsqlError } from "../src/errors.js";
+import type { ArgValue, DescribeResult, IntMode, ResultValue, RunManyResult, StmtResult } from "../src/proto.js";
 import { bindArgs } from "./sqlite/bind-args.js";
 import { SQLITE } from "./sqlite/raw-exports.js";
 import { readRow } from "./sqlite/read-row.js";
@@ -155,6 +156,38 @@ export class PreparedStatement {
       x.sqlite3_reset(stmt);
       if (large) x.sqlite3_clear_bindings(stmt);
     }
+  }
+
+  /**
+   * Runs the statement once per argument list, discarding rows: the bulk
+   * path (one bind, step and reset per list, no result objects). The caller
+   * makes it atomic. A failure names the list it came from.
+   */
+  runMany(argsList: readonly Args[]): RunManyResult {
+    const { x } = this.#sqlite;
+    const stmt = this.ptr;
+    const db = this.#db;
+    const before = x.sqlite3_total_changes(db);
+    let large = false;
+    for (let i = 0; i < argsList.length; i++) {
+      try {
+        large = this.bind(argsList[i]) || large;
+        this.beforeStep();
+        let rc = x.sqlite3_step(stmt);
+        while (rc === SQLITE.ROW) rc = x.sqlite3_step(stmt);
+        if (rc !== SQLITE.DONE) throw this.#sqlite.error(db, rc);
+      } catch (error) {
+        if (!(error instanceof LibsqlError)) throw error;
+        throw new LibsqlBatchError(error.message, i, error.code, error.extendedCode, error.rawCode);
+      } finally {
+        x.sqlite3_reset(stmt);
+      }
+    }
+    if (large) x.sqlite3_clear_bindings(stmt);
+    return {
+      rowsAffected: x.sqlite3_total_changes(db) - before,
+      lastInsertRowid: argsList.length > 0 ? x.sqlite3_last_insert_rowid(db) : undefined,
+    };
   }
 
   /** Finalises the statement; it must not be used afterwards. */

@@ -27,7 +27,7 @@ import {
 } from "./workload.js";
 
 /** Ways of inserting ROWS rows in one transaction through the client. */
-export type InsertPath = "tx-prepared-run" | "tx-execute" | "batch" | "tx-batch";
+export type InsertPath = "run-many" | "tx-prepared-run" | "tx-execute" | "batch" | "tx-batch";
 
 /** Round trips measured side by side, block after block. */
 export type TripKind = "bare" | "stub" | "transport" | "execute" | "get";
@@ -165,6 +165,12 @@ const bench = {
     await c.execute("DELETE FROM t");
     const ms = await time(async () => {
       switch (path) {
+        case "run-many": {
+          const lists = new Array(ROWS);
+          for (let i = 0; i < ROWS; i++) lists[i] = rowArgs(i + 1);
+          await (await c.prepare(INSERT)).runMany(lists);
+          return;
+        }
         case "tx-prepared-run":
           await c.transaction("write", async (tx) => {
             const stmt = await tx.prepare(INSERT);

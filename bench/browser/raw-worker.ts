@@ -192,6 +192,7 @@ function serveStub(port: MessagePort): void {
     execute: async (_conn, stmt) => result(stmt.args),
     query: async (_conn, _stmt, args) => result(args),
     batch: refuse,
+    runMany: refuse,
     fetchCursor: refuse,
   });
 }

@@ -141,8 +141,8 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
   const trips: Record<TripKind, number[]> = { bare: [], stub: [], transport: [], execute: [], get: [] };
   const memory: Memory[] = [];
   const insertPaths: InsertPath[] = PER_ROW
-    ? ["batch", "tx-batch", "tx-prepared-run", "tx-execute"]
-    : ["batch", "tx-batch"];
+    ? ["run-many", "batch", "tx-batch", "tx-prepared-run", "tx-execute"]
+    : ["run-many", "batch", "tx-batch"];
   const baseline = (op: BaselineOp) => page.evaluate((o) => window.bench.baseline(o), op);
   for (let run = 0; run < RUNS; run++) {
     process.stderr.write(`run ${run + 1}/${RUNS}\n`);

@@ -103,6 +103,12 @@ async function clientWorkloads() {
     }),
   );
   await client.execute("DELETE FROM t");
+  const insertRunMany = await time(async () => {
+    const lists = new Array(ROWS);
+    for (let i = 0; i < ROWS; i++) lists[i] = [BigInt(i + 1), `name-${i + 1}`, (i + 1) * 1.5];
+    await (await client.prepare("INSERT INTO t VALUES (?, ?, ?)")).runMany(lists);
+  });
+  await client.execute("DELETE FROM t");
   const insertExecute = await time(() =>
     client.transaction("write", async (tx) => {
       for (let i = 1; i <= ROWS; i++) {
@@ -127,7 +133,7 @@ async function clientWorkloads() {
     if (n !== ROWS) throw new Error("cursor lost rows");
   });
   client.close();
-  return { insertPrepared, insertExecute, pointsPrepared, pointsExecute, readExecute, readCursor };
+  return { insertRunMany, insertPrepared, insertExecute, pointsPrepared, pointsExecute, readExecute, readCursor };
 }
 
 function collect(into: Record<string, number[]>, timings: Record<string, number>): void {
@@ -153,7 +159,8 @@ async function main() {
       `${name.padEnd(46)} ${client.toFixed(1).padStart(8)} ms  raw ${base.toFixed(1).padStart(8)} ms  ratio ${(client / base).toFixed(2)}x${goal ? `  (goal ≤ ${goal}x)` : ""}`,
     );
   console.log(`libsql-web Node benchmark, ${flavour} wasm, median of ${RUNS} runs (node ${process.version})`);
-  line("insert 100k rows, tx + prepared run()", c.insertPrepared as number, r.insert as number, 1.2);
+  line("insert 100k rows, prepared runMany()", c.insertRunMany as number, r.insert as number, 1.2);
+  line("insert 100k rows, tx + prepared run()", c.insertPrepared as number, r.insert as number);
   line("insert 100k rows, tx.execute() per row", c.insertExecute as number, r.insert as number);
   line("10k point selects, prepared get()", c.pointsPrepared as number, r.points as number);
   line("10k point selects, client.execute()", c.pointsExecute as number, r.points as number);

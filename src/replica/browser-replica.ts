@@ -1,4 +1,4 @@
-import type { ExpandedConfig } from "../config.js";
+import { type ExpandedConfig, encryptionOf } from "../config.js";
 import { ErrorCode, LibsqlError } from "../errors.js";
 import { leasePageWorker, type PageWorkerLease } from "../worker/page-worker.js";
 import { startWorkerSession } from "../worker/worker-session.js";
@@ -26,7 +26,13 @@ export async function browserReplicaEnvironment(config: ExpandedConfig): Promise
     lease?.release();
     throw error;
   }
-  const request = { storage: config.storage, path: config.path, busyTimeoutMs: config.timeout };
+  // The working copy beside it gets the same encryption: it holds rows too.
+  const request = {
+    storage: config.storage,
+    path: config.path,
+    busyTimeoutMs: config.timeout,
+    encryption: encryptionOf(config),
+  };
   return {
     engine: session.engine,
     request,

@@ -12,6 +12,8 @@ export const ReplicaErrorCode = {
   REPLICA_STATE_INVALID: "REPLICA_STATE_INVALID",
   /** An offline write the replica cannot record: a schema change, or a table without a PRIMARY KEY. */
   OFFLINE_WRITE_REFUSED: "OFFLINE_WRITE_REFUSED",
+  /** `encryptionFormat: "authenticated"` with `syncUrl`: a replica's pages are the primary's, with no reserved bytes. */
+  ENCRYPTION_FORMAT_NOT_SUPPORTED: "ENCRYPTION_FORMAT_NOT_SUPPORTED",
 } as const;
 
 /** A replica error with one of the codes above (or a general one). */

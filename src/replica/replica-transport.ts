@@ -38,6 +38,43 @@ export async function openReplicaTransport(
   handle: ReplicaHandle,
   env: ReplicaEnvironment,
 ): Promise<Transport> {
+  let remoteConfig: ExpandedConfig;
+  try {
+    remoteConfig = primaryConfig(config);
+  } catch (error) {
+    // The environment may hold a worker already.
+    await env.onClose?.();
+    throw error;
+  }
+  const scheme = remoteConfig.scheme === "wss" ? "https" : remoteConfig.scheme === "ws" ? "http" : remoteConfig.scheme;
+  const http = new SyncHttp({
+    baseUrl: encodeBaseUrl(scheme, remoteConfig.authority, remoteConfig.path).toString(),
+    authToken: config.authToken,
+    remoteEncryptionKey: config.remoteEncryptionKey,
+    fetch: config.fetch as SyncFetch | undefined,
+    timeoutMs: config.remoteTimeout,
+  });
+  const { engine } = env;
+  let remote: Transport | undefined;
+  let conn: number | undefined;
+  try {
+    remote = await openHttpTransport(remoteConfig);
+    conn = await engine.open(env.request);
+    const puller = await ReplicaPuller.open({ engine, conn, http, store: env.store, handle });
+    const transport = new ReplicaTransport(config, handle, env, { conn, http, remote, puller });
+    if (puller.meta.dirty) await transport.openWorkingCopy();
+    return transport;
+  } catch (error) {
+    http.close();
+    await remote?.close().catch(() => {});
+    if (conn !== undefined) await engine.close(conn).catch(() => {});
+    await env.onClose?.();
+    throw error;
+  }
+}
+
+/** The primary's config, from a replica's; refuses what a replica cannot do. */
+function primaryConfig(config: ExpandedConfig): ExpandedConfig {
   const remoteConfig = expandConfig({
     url: config.syncUrl as string,
     authToken: config.authToken,
@@ -51,36 +88,16 @@ export async function openReplicaTransport(
   if (remoteConfig.kind !== "remote") {
     throw new LibsqlError(`syncUrl must be a remote URL, got ${JSON.stringify(config.syncUrl)}`, ErrorCode.URL_INVALID);
   }
-  if (config.encryptionKey !== undefined) {
+  if (config.encryptionFormat === "authenticated") {
+    // Replicated pages are stored as the primary sent them: no room for a nonce and tag in each page.
     throw new LibsqlError(
-      "encryptionKey is not supported for embedded replicas yet",
-      ErrorCode.ENCRYPTION_KEY_NOT_SUPPORTED,
+      'encryptionFormat "authenticated" is not available for embedded replicas: the primary\'s pages have no ' +
+        "reserved bytes for its nonce and tag, and replicated pages are stored as the primary sent them; use the " +
+        'default "libsql" format',
+      ReplicaErrorCode.ENCRYPTION_FORMAT_NOT_SUPPORTED,
     );
   }
-  const scheme = remoteConfig.scheme === "wss" ? "https" : remoteConfig.scheme === "ws" ? "http" : remoteConfig.scheme;
-  const http = new SyncHttp({
-    baseUrl: encodeBaseUrl(scheme, remoteConfig.authority, remoteConfig.path).toString(),
-    authToken: config.authToken,
-    remoteEncryptionKey: config.remoteEncryptionKey,
-    fetch: config.fetch as SyncFetch | undefined,
-    timeoutMs: config.remoteTimeout,
-  });
-  const remote = await openHttpTransport(remoteConfig);
-  const { engine } = env;
-  let conn: number | undefined;
-  try {
-    conn = await engine.open(env.request);
-    const puller = await ReplicaPuller.open({ engine, conn, http, store: env.store, handle });
-    const transport = new ReplicaTransport(config, handle, env, { conn, http, remote, puller });
-    if (puller.meta.dirty) await transport.openWorkingCopy();
-    return transport;
-  } catch (error) {
-    http.close();
-    await remote.close().catch(() => {});
-    if (conn !== undefined) await engine.close(conn).catch(() => {});
-    await env.onClose?.();
-    throw error;
-  }
+  return remoteConfig;
 }
 
 interface Parts {

@@ -85,6 +85,7 @@ class EngineStream implements TransportStream {
       info,
       query: (args: readonly ArgValue[] | Readonly<Record<string, ArgValue>>, intMode: IntMode, maxRows?: number) =>
         engine.query(conn, stmtId, args as ArgValue[] | Record<string, ArgValue>, intMode, maxRows),
+      runMany: (argsList: (ArgValue[] | Record<string, ArgValue>)[]) => engine.runMany(conn, stmtId, argsList),
       close: () => engine.finalize(conn, stmtId),
     };
   }

@@ -132,6 +132,38 @@ export function decodeRows(wire: RowsWire): ResultValue[][] {
   return rows;
 }
 
+// ---- argument lists (runMany) ----
+
+/** Argument lists: as they are, or positional lists of one width in a block. */
+export type ArgsListWire =
+  | (ArgValue[] | Record<string, ArgValue>)[]
+  | { width: number; count: number; block: ValueBlock };
+
+/** Encodes argument lists; blobs are the caller's and are copied, not moved. */
+export function encodeArgsList(
+  list: (ArgValue[] | Record<string, ArgValue>)[],
+  transfer: Transferable[],
+): ArgsListWire {
+  const count = list.length;
+  const first = list[0];
+  if (!Array.isArray(first)) return list;
+  const width = first.length;
+  if (count * width < BLOCK_MIN_VALUES) return list;
+  const writer = new ValueBlockWriter(count * width);
+  for (const args of list) {
+    if (!Array.isArray(args) || args.length !== width) return list;
+    for (let c = 0; c < width; c++) writer.push(args[c]);
+  }
+  return { width, count, block: writer.finish(transfer, false) };
+}
+
+export function decodeArgsList(wire: ArgsListWire): (ArgValue[] | Record<string, ArgValue>)[] {
+  return Array.isArray(wire) ? wire : (decodeRows(wire) as unknown as ArgValue[][]);
+}
+
+/** `runMany`'s result. */
+export type RunManyWire = [rowsAffected: number, lastInsertRowid: bigint | undefined];
+
 // ---- statements and results ----
 
 export function encodeStmt(stmt: Stmt): StmtWire {

@@ -1,6 +1,7 @@
-import type { ArgValue, EngineApi } from "../proto.js";
+import type { ArgValue, EngineApi, RunManyResult } from "../proto.js";
 import { encodeError } from "./error-codec.js";
 import {
+  decodeArgsList,
   decodeSteps,
   decodeStmt,
   encodeBatchResult,
@@ -19,6 +20,7 @@ import {
   OP_EXECUTE,
   OP_FETCH_CURSOR,
   OP_QUERY,
+  OP_RUN_MANY,
 } from "./worker-protocol.js";
 
 /**
@@ -64,6 +66,10 @@ export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi, HotCall
           encode = encodeStmtResult;
           break;
         }
+        case OP_RUN_MANY:
+          pending = engine.runMany(request[3], request[4], decodeArgsList(request[5])) as Promise<never>;
+          encode = (result: RunManyResult) => [result.rowsAffected, result.lastInsertRowid];
+          break;
         case OP_FETCH_CURSOR:
           pending = engine.fetchCursor(request[3], request[4], request[5]) as Promise<never>;
           encode = encodeCursorChunk;

@@ -17,6 +17,7 @@ import type {
   ReplicaChange,
   ReplicaEngineApi,
   ReplicaOfflineApi,
+  RunManyResult,
   Stmt,
   StmtResult,
 } from "../proto.js";
@@ -28,8 +29,10 @@ import {
   decodeBatchResult,
   decodeCursorChunk,
   decodeStmtResult,
+  encodeArgsList,
   encodeSteps,
   encodeStmt,
+  type RunManyWire,
   type StmtResultWire,
 } from "./hot-wire.js";
 import {
@@ -40,6 +43,7 @@ import {
   OP_EXECUTE,
   OP_FETCH_CURSOR,
   OP_QUERY,
+  OP_RUN_MANY,
   type WorkerApi,
 } from "./worker-protocol.js";
 
@@ -245,6 +249,15 @@ export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOffline
       [],
       (wire: StmtResultWire) => decodeStmtResult(wire),
     );
+  }
+
+  runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult> {
+    const transfer: Transferable[] = [];
+    const wire = encodeArgsList(argsList, transfer);
+    return this.#hot([HOT, ++this.#nextId, OP_RUN_MANY, conn, stmtId, wire], transfer, (result: RunManyWire) => ({
+      rowsAffected: result[0],
+      lastInsertRowid: result[1],
+    }));
   }
 
   finalize(conn: number, stmtId: number): Promise<void> {

@@ -1,6 +1,14 @@
 import type { EngineApi, IntMode, ReplicaEngineApi, ReplicaOfflineApi } from "../proto.js";
 import type { EncodedError } from "./error-codec.js";
-import type { BatchResultWire, CursorChunkWire, StepsWire, StmtResultWire, StmtWire } from "./hot-wire.js";
+import type {
+  ArgsListWire,
+  BatchResultWire,
+  CursorChunkWire,
+  RunManyWire,
+  StepsWire,
+  StmtResultWire,
+  StmtWire,
+} from "./hot-wire.js";
 
 /**
  * The key of the message that gives the worker a `MessagePort` to serve
@@ -17,7 +25,7 @@ export const CONNECT_MESSAGE = "libsql-web:connect";
  * message) and travel as compact tuples on the same port, so that they stay
  * in order with the calls comlink carries. See `hot-wire.ts` for payloads.
  */
-export type HotCall = "execute" | "batch" | "query" | "fetchCursor";
+export type HotCall = "execute" | "batch" | "query" | "runMany" | "fetchCursor";
 
 /** What comlink serves on each connected port: the engine's other calls (embedded replicas' too), plus its lifetime lock. */
 export interface WorkerApi extends Omit<EngineApi, HotCall>, ReplicaEngineApi, ReplicaOfflineApi {
@@ -35,6 +43,7 @@ export const OP_EXECUTE = 0;
 export const OP_BATCH = 1;
 export const OP_QUERY = 2;
 export const OP_FETCH_CURSOR = 3;
+export const OP_RUN_MANY = 4;
 
 /** A hot call, page to worker. */
 export type HotRequest =
@@ -50,10 +59,11 @@ export type HotRequest =
       intMode: IntMode,
       maxRows: number | undefined,
     ]
-  | [marker: typeof HOT, id: number, op: typeof OP_FETCH_CURSOR, conn: number, cursorId: number, maxRows: number];
+  | [marker: typeof HOT, id: number, op: typeof OP_FETCH_CURSOR, conn: number, cursorId: number, maxRows: number]
+  | [marker: typeof HOT, id: number, op: typeof OP_RUN_MANY, conn: number, stmtId: number, argsList: ArgsListWire];
 
 /** What a hot call returns, encoded. */
-export type HotResult = StmtResultWire | BatchResultWire | CursorChunkWire;
+export type HotResult = StmtResultWire | BatchResultWire | CursorChunkWire | RunManyWire;
 
 /** The answer to a hot call: its result, or the error it threw. */
 export type HotResponse =

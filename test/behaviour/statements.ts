@@ -42,6 +42,38 @@ export function statementSuite(factory: ClientFactory): void {
         await select.close();
       }));
 
+    it("runs many argument lists at once, atomically", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT UNIQUE)");
+        const insert = await c.prepare("INSERT INTO t(name) VALUES (?)");
+        const names = Array.from({ length: 300 }, (_, i) => [`name-${i}`]);
+        const rs = await insert.runMany(names);
+        expect(rs.rowsAffected).toBe(300);
+        expect(rs.lastInsertRowid).toBe(300n);
+        expect(rs.rows).toEqual([]);
+        const named = await c.prepare("INSERT INTO t(name) VALUES (:name)");
+        expect((await named.runMany([{ name: "x" }, { ":name": "y" }])).rowsAffected).toBe(2);
+        await expectLibsqlError(insert.runMany([["fresh-1"], ["fresh-2"], ["name-7"], ["fresh-3"]]), {
+          code: "SQLITE_CONSTRAINT",
+          statementIndex: 2,
+        });
+        expect((await c.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(302);
+        expect((await insert.runMany([])).rowsAffected).toBe(0);
+      }));
+
+    it("runs many inside a transaction, undoing only its own runs on failure", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE t(x INTEGER UNIQUE)");
+        await c.transaction("write", async (tx) => {
+          const insert = await tx.prepare("INSERT INTO t VALUES (?)");
+          await insert.runMany([[1], [2]]);
+          await expectLibsqlError(insert.runMany([[3], [1]]), { code: "SQLITE_CONSTRAINT", statementIndex: 1 });
+          await insert.runMany([[4]]);
+        });
+        const rs = await c.execute("SELECT group_concat(x, ',') AS xs FROM (SELECT x FROM t ORDER BY x)");
+        expect(rs.rows[0]!.xs).toBe("1,2,4");
+      }));
+
     it("is closed with the client", async () => {
       const c = await factory.create();
       const st = await c.prepare("SELECT 1");
