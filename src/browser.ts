@@ -16,7 +16,9 @@ import { ErrorCode, LibsqlError } from "./errors.js";
 import { openHttpTransport } from "./remote/http-transport.js";
 import { browserReplicaEnvironment } from "./replica/browser-replica.js";
 import { createReplicaClient } from "./replica/create-replica-client.js";
+import { IdbMetaStore } from "./replica/idb-meta-store.js";
 import type { ReplicaClient, ReplicaConfig } from "./replica/replica-api.js";
+import { replicaRekeyRefused } from "./replica/replica-errors.js";
 import { ReplicaHandle } from "./replica/replica-handle.js";
 import { openReplicaTransport } from "./replica/replica-transport.js";
 import type { Transport } from "./transport.js";
@@ -65,6 +67,10 @@ export async function rekeyDatabase(config: Config | string, to: EncryptionTarge
       `rekeyDatabase needs an "opfs:" database, not ${JSON.stringify(typeof config === "string" ? config : config.url)}`,
       ErrorCode.URL_SCHEME_NOT_SUPPORTED,
     );
+  }
+  // VACUUM INTO rebuilds the pages: later frames from the primary would no longer fit them.
+  if ((await new IdbMetaStore(`${expanded.storage}:${expanded.path}`).load()) !== undefined) {
+    throw replicaRekeyRefused(expanded.path);
   }
   await rekeyWorkerDatabase({ ...workerOptions(expanded), storage: expanded.storage, worker: expanded.worker }, target);
 }

@@ -7,6 +7,8 @@
  * const client = createClient({ url: "file:app.db" });
  * await client.execute("SELECT 1");
  */
+
+import { resolve } from "node:path";
 import type { Client, Config, EncryptionTarget } from "./api.js";
 import { type ExpandedConfig, encryptionOf, encryptionTarget, expandConfig } from "./config.js";
 import { createClientIn, type Environment } from "./create-client.js";
@@ -14,8 +16,10 @@ import { ErrorCode, LibsqlError } from "./errors.js";
 import type { EngineApi, ReplicaEngineApi, ReplicaOfflineApi } from "./proto.js";
 import { openHttpTransport } from "./remote/http-transport.js";
 import { createReplicaClient } from "./replica/create-replica-client.js";
+import { NodeMetaStore } from "./replica/node-meta-store.js";
 import { nodeReplicaEnvironment } from "./replica/node-replica.js";
 import type { ReplicaClient, ReplicaConfig } from "./replica/replica-api.js";
+import { replicaRekeyRefused } from "./replica/replica-errors.js";
 import { ReplicaHandle } from "./replica/replica-handle.js";
 import { openReplicaTransport } from "./replica/replica-transport.js";
 import { EngineTransport } from "./transports/engine-transport.js";
@@ -73,6 +77,8 @@ export async function rekeyDatabase(config: Config | string, to: EncryptionTarge
       ErrorCode.URL_SCHEME_NOT_SUPPORTED,
     );
   }
+  // VACUUM INTO rebuilds the pages: later frames from the primary would no longer fit them.
+  if ((await new NodeMetaStore(resolve(expanded.path)).load()) !== undefined) throw replicaRekeyRefused(expanded.path);
   const api = await nodeEngine();
   await api.rekeyDatabase(
     { storage: "file", path: expanded.path, busyTimeoutMs: expanded.timeout, encryption: encryptionOf(expanded) },

@@ -14,11 +14,21 @@ export const ReplicaErrorCode = {
   OFFLINE_WRITE_REFUSED: "OFFLINE_WRITE_REFUSED",
   /** `encryptionFormat: "authenticated"` with `syncUrl`: a replica's pages are the primary's, with no reserved bytes. */
   ENCRYPTION_FORMAT_NOT_SUPPORTED: "ENCRYPTION_FORMAT_NOT_SUPPORTED",
+  /** `rekeyDatabase` on a replica's copy: rebuilt pages would no longer fit the primary's frames. */
+  REPLICA_REKEY_REFUSED: "REPLICA_REKEY_REFUSED",
 } as const;
 
 /** A replica error with one of the codes above (or a general one). */
 export function replicaError(code: string, message: string, cause?: unknown): LibsqlError {
   return new LibsqlError(message, code, undefined, undefined, cause);
+}
+
+/** The refusal of `rekeyDatabase` on an embedded replica's local copy. */
+export function replicaRekeyRefused(path: string): LibsqlError {
+  return replicaError(
+    ReplicaErrorCode.REPLICA_REKEY_REFUSED,
+    `"${path}" is an embedded replica's copy: changing its key rebuilds its pages, which the primary's frames would no longer fit; open a new replica with the new key instead`,
+  );
 }
 
 /** `SYNC_CONFLICT`: offline changes the primary refused, with what the app needs to resolve them. */

@@ -6,8 +6,10 @@ import { type FrameSet, mergeFrames, PAGE_SIZE } from "./frame-set.js";
 import { MainFile } from "./main-file.js";
 
 const UPDATE_PAGE = "UPDATE sqlite_dbpage SET data = ?1 WHERE pgno = ?2";
-/** Bytes written through the file per call when writing many pages. */
+/** Bytes written through the file per call when writing many pages (over 64 KiB: never taken for one page). */
 const CHUNK = 4 * 1024 * 1024;
+/** The largest page SQLite has. */
+const MAX_PAGE = 65536;
 
 /**
  * Applies the complete server transactions at the start of `frames` to the
@@ -51,7 +53,8 @@ export function applyFrames(db: Database, frames: Uint8Array): ReplicaApplied {
  * Replaces the database with `image` (a database file of 4096-byte pages, as
  * `/export/{g}` returns it; empty for no database): page 1 goes last, so that
  * a crash leaves either the complete image or a file SQLite does not take for
- * a database, which the replica recognises and writes again.
+ * a database, which the replica recognises and writes again. The pages go
+ * through the database's VFS, so an encrypted database stores them encrypted.
  */
 export function writeImage(db: Database, image: Uint8Array): void {
   checkDatabaseBytes(image);
@@ -128,9 +131,20 @@ function writePages(file: MainFile, n: number, page: (number: number) => Uint8Ar
   file.resetCache();
 }
 
+/**
+ * Writes whole pages below SQLite in few calls, each of a length that cannot
+ * be one page of another size: an encrypting VFS must know where each page
+ * starts (to encrypt it under its number), and two 4096-byte pages in one call
+ * look exactly like one page of 8192, so it refuses a write of several pages
+ * whose length is a power of two up to 64 KiB. Such a length is written as
+ * one page less, then that last page on its own.
+ */
 function writeChunks(file: MainFile, bytes: Uint8Array, offset: number): void {
-  for (let at = 0; at < bytes.byteLength; at += CHUNK) {
-    file.write(bytes.subarray(at, Math.min(bytes.byteLength, at + CHUNK)), offset + at);
+  for (let at = 0; at < bytes.byteLength; ) {
+    let n = Math.min(CHUNK, bytes.byteLength - at);
+    if (n > PAGE_SIZE && n <= MAX_PAGE && (n & (n - 1)) === 0) n -= PAGE_SIZE;
+    file.write(bytes.subarray(at, at + n), offset + at);
+    at += n;
   }
 }
 
