@@ -22,7 +22,7 @@ function runModule(source: string): string {
 }
 
 describe("the built package", () => {
-  it("gives a working client from `import … from \"libsql-web\"` in Node", () => {
+  it('gives a working client from `import … from "libsql-web"` in Node', () => {
     const out = runModule(`
       import { createClient, LibsqlError, LibsqlBatchError } from "libsql-web";
       const client = createClient({ url: "file:${join(dir, "dist.db")}" });
@@ -49,6 +49,8 @@ describe("the built package", () => {
     `);
     const result = JSON.parse(out);
     expect(result.wasmLoaded).toBe(false);
-    expect(result.exports).toEqual(expect.arrayContaining(["createClient", "LibsqlError", "LibsqlBatchError", "ErrorCode"]));
+    expect(result.exports).toEqual(
+      expect.arrayContaining(["createClient", "LibsqlError", "LibsqlBatchError", "ErrorCode"]),
+    );
   });
 });

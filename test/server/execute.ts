@@ -1,6 +1,11 @@
 import type { ArgValue, ColJson, ExecResult, HranaBatch, HranaCond, HranaStmt, RowValue } from "./hrana-codec.js";
 import { isNativeSqliteError, isSyntaxError, ProtocolError, StmtError, stmtErrorFromSqlite } from "./hrana-errors.js";
-import { closeNativeDatabase, type NativeDatabase, type NativeStatement, openNativeDatabase } from "./native-database.js";
+import {
+  closeNativeDatabase,
+  type NativeDatabase,
+  type NativeStatement,
+  openNativeDatabase,
+} from "./native-database.js";
 import {
   explainedOffset,
   parameterNames,
