@@ -1,11 +1,10 @@
-import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Readable, Writable } from "node:stream";
 import Libsql from "libsql";
 import type { ArgValue, EncryptionSpec, StmtResult } from "../../src/proto.js";
 import type { Engine } from "../../worker/engine.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
+import { type Child, spawnTsx, waitForLine } from "../support/child-process.js";
 
 /** Clear text every test row carries, to look for in files at rest. */
 export const MARKER = "PLAINTEXT-MARKER-7f3a";
@@ -55,12 +54,9 @@ export function filesWithText(dir: string, text: string): string[] {
   return readdirSync(dir).filter((name) => readFileSync(join(dir, name)).includes(needle));
 }
 
-type Child = ChildProcessByStdio<Writable, Readable, Readable>;
-
 /** Runs fixtures/crash-child.ts in a new Node process (through tsx). */
 export function spawnCrashChild(args: string[]): Child {
-  const script = new URL("./fixtures/crash-child.ts", import.meta.url).pathname;
-  return spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  return spawnTsx(new URL("./fixtures/crash-child.ts", import.meta.url), args);
 }
 
 /**
@@ -81,27 +77,4 @@ export async function crashChild(args: string[], atCrash: () => void | Promise<v
     child.kill("SIGKILL");
     await exited;
   }
-}
-
-/** Resolves when the child prints `line` on stdout; rejects if it exits first. */
-function waitForLine(child: Child, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const onData = (chunk: Buffer) => {
-      out += chunk;
-      if (out.split("\n").includes(line)) {
-        child.stdout.off("data", onData);
-        child.off("exit", onExit);
-        resolve();
-      }
-    };
-    const onErr = (chunk: Buffer) => {
-      err += chunk;
-    };
-    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before "${line}": ${err}`));
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onErr);
-    child.on("exit", onExit);
-  });
 }

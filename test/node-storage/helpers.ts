@@ -1,12 +1,13 @@
-import { type ChildProcessByStdio, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable, Writable } from "node:stream";
 import type { ArgValue, StmtResult } from "../../src/proto.js";
 import type { Engine } from "../../worker/engine.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
+import { type Child, spawnTsx } from "../support/child-process.js";
+
+export { childOutput, waitForLine } from "../support/child-process.js";
 
 /** A fresh directory under the OS temp dir; `cleanup()` removes every one made so far. */
 export function makeTempDirs(): { make(): string; cleanup(): void } {
@@ -78,49 +79,6 @@ export function openNative(driver: (typeof nativeDrivers)[number], path: string)
 }
 
 /** Runs test/node-storage/fixtures/file-child.ts in a new Node process (through tsx). */
-export function spawnChild(args: string[]): ChildProcessByStdio<Writable, Readable, Readable> {
-  const script = new URL("./fixtures/file-child.ts", import.meta.url).pathname;
-  return spawn(process.execPath, ["--import", "tsx", script, ...args], { stdio: ["pipe", "pipe", "pipe"] });
-}
-
-/** Resolves with the child's stdout when it exits with code 0; rejects with its stderr otherwise. */
-export function childOutput(child: ChildProcessByStdio<Writable, Readable, Readable>): Promise<string> {
-  let out = "";
-  let err = "";
-  child.stdout.on("data", (chunk) => {
-    out += chunk;
-  });
-  child.stderr.on("data", (chunk) => {
-    err += chunk;
-  });
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      if (code === 0) resolve(out);
-      else reject(new Error(`child exited with ${code ?? signal}: ${err}`));
-    });
-  });
-}
-
-/** Resolves when the child prints `line` on stdout; rejects if it exits first. */
-export function waitForLine(child: ChildProcessByStdio<Writable, Readable, Readable>, line: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let out = "";
-    let err = "";
-    const onData = (chunk: Buffer) => {
-      out += chunk;
-      if (out.split("\n").includes(line)) {
-        child.stdout.off("data", onData);
-        child.off("exit", onExit);
-        resolve();
-      }
-    };
-    const onErr = (chunk: Buffer) => {
-      err += chunk;
-    };
-    const onExit = (code: number | null) => reject(new Error(`child exited (${code}) before "${line}": ${err}`));
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onErr);
-    child.on("exit", onExit);
-  });
+export function spawnChild(args: string[]): Child {
+  return spawnTsx(new URL("./fixtures/file-child.ts", import.meta.url), args);
 }

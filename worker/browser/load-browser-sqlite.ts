@@ -1,3 +1,4 @@
+import { initWithWasm } from "../sqlite/init-with-wasm.js";
 import type { Sqlite3Init, Sqlite3Module } from "../sqlite/sqlite3-module.js";
 
 /**
@@ -14,30 +15,13 @@ export type WasmSource = string | URL | Response | WebAssembly.Module;
  */
 export async function loadBrowserSqlite(source?: WasmSource): Promise<Sqlite3Module> {
   const glue = (await import("../../engine/sqlite3-bundler-friendly.mjs")) as { default: Sqlite3Init };
-  let fail: (error: unknown) => void = () => {};
-  const failed = new Promise<never>((_, reject) => {
-    fail = reject;
-  });
-  const options = {
-    print: () => {},
-    printErr: () => {},
-    instantiateWasm(
-      imports: WebAssembly.Imports,
-      onSuccess: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-    ) {
-      instantiate(source ?? new URL("../../engine/sqlite3.wasm", import.meta.url), imports).then(
-        ({ instance, module }) => onSuccess(instance, module),
-        fail,
-      );
-      return {};
-    },
-  };
   // The glue reads this once, at start-up, then deletes it. Its warnings are about optional
   // parts (e.g. "Ignoring inability to install OPFS" on every page that is not cross-origin
   // isolated, though opfs-sahpool works there); what matters reaches callers as coded errors.
   (globalThis as { sqlite3ApiConfig?: object }).sqlite3ApiConfig = { warn: () => {}, log: () => {}, debug: () => {} };
-  // Emscripten never settles its promise when instantiation fails; race it.
-  return Promise.race([glue.default(options as Parameters<Sqlite3Init>[0]), failed]);
+  return initWithWasm(glue.default, (imports) =>
+    instantiate(source ?? new URL("../../engine/sqlite3.wasm", import.meta.url), imports),
+  );
 }
 
 async function instantiate(

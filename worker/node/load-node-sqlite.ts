@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { initWithWasm } from "../sqlite/init-with-wasm.js";
 import type { Sqlite3Init, Sqlite3Module } from "../sqlite/sqlite3-module.js";
 
 /** Which wasm binary to run: the build's optimised one, or the package's original for comparison. */
@@ -20,21 +21,5 @@ export async function loadNodeSqlite(flavour: WasmFlavour): Promise<Sqlite3Modul
     import("../../engine/sqlite3-node.mjs") as Promise<{ default: Sqlite3Init }>,
     readFile(url),
   ]);
-  let fail: (error: unknown) => void = () => {};
-  const failed = new Promise<never>((_, reject) => {
-    fail = reject;
-  });
-  const options = {
-    print: () => {},
-    printErr: () => {},
-    instantiateWasm(
-      imports: WebAssembly.Imports,
-      onSuccess: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-    ) {
-      WebAssembly.instantiate(bytes, imports).then(({ instance, module }) => onSuccess(instance, module), fail);
-      return {};
-    },
-  };
-  // Emscripten never settles its promise when instantiation fails; race it.
-  return Promise.race([glue.default(options as Parameters<Sqlite3Init>[0]), failed]);
+  return initWithWasm(glue.default, (imports) => WebAssembly.instantiate(bytes, imports));
 }

@@ -1,3 +1,4 @@
+import { initWithWasm } from "../sqlite/init-with-wasm.js";
 import type { Sqlite3Init, Sqlite3Module } from "../sqlite/sqlite3-module.js";
 import { trampolineBytes, trampolineName } from "./trampoline-bytes.js";
 
@@ -29,24 +30,11 @@ export async function loadWorkerdSqlite(wasm: WorkerdWasm): Promise<Sqlite3Modul
   const glue = (await import("../../engine/sqlite3-bundler-friendly.mjs")) as { default: Sqlite3Init };
   const restore = [standInForWorker(), serveTrampolines(wasm.trampolines)];
   try {
-    let fail: (error: unknown) => void = () => {};
-    const failed = new Promise<never>((_, reject) => {
-      fail = reject;
-    });
-    const options = {
-      print: () => {},
-      printErr: () => {},
-      instantiateWasm(
-        imports: WebAssembly.Imports,
-        onSuccess: (instance: WebAssembly.Instance, module: WebAssembly.Module) => void,
-      ) {
-        WebAssembly.instantiate(wasm.sqlite, imports).then((instance) => onSuccess(instance, wasm.sqlite), fail);
-        return {};
-      },
-    };
     (globalThis as Globals).sqlite3ApiConfig = { warn: () => {}, log: () => {}, debug: () => {} };
-    // Emscripten never settles its promise when instantiation fails; race it.
-    const module = await Promise.race([glue.default(options as Parameters<Sqlite3Init>[0]), failed]);
+    const module = await initWithWasm(glue.default, async (imports) => ({
+      instance: await WebAssembly.instantiate(wasm.sqlite, imports),
+      module: wasm.sqlite,
+    }));
     const target = module.wasm as unknown as { jsFuncToWasm: (func: unknown, sig: unknown) => unknown };
     target.jsFuncToWasm = (func, sig) => {
       // The glue accepts (func, sig) and (sig, func).
