@@ -20,6 +20,19 @@ export function chromiumProject(): TestProjectInlineConfiguration {
   return {
     extends: true,
     plugins: [libsqlWeb({ crossOriginIsolation: true })],
+    // Found at start-up rather than when a test first loads them: Vite reloads the page after a late
+    // dependency optimisation, which a fresh clone's first run would otherwise hit mid-test.
+    optimizeDeps: {
+      include: [
+        "@noble/ciphers/aes.js",
+        "@noble/ciphers/chacha.js",
+        "@noble/hashes/argon2.js",
+        "@noble/hashes/legacy.js",
+        "@noble/hashes/sha2.js",
+        "idb-keyval",
+        "comlink",
+      ],
+    },
     test: {
       name: "chromium",
       include: [BROWSER_TESTS],
