@@ -117,6 +117,38 @@ describe("embedded replica in Chromium (OPFS, engine in a worker, metadata in In
     });
   });
 
+  it("syncs on an interval, and two replicas writing through the primary converge", { timeout: 120_000 }, async () => {
+    await withRig({ authToken: TOKEN }, async ({ server }) => {
+      server.db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+      const page = await browser.open();
+      const stamp = Date.now();
+      const [a, b] = [`replica-converge-a-${stamp}.db`, `replica-converge-b-${stamp}.db`];
+      await openReplica(page, a, server.url, { syncInterval: 0.2 });
+      await openReplica(page, b, server.url, { syncInterval: 0.2 });
+      const seen = await page.evaluate(
+        async ({ a, b }) => {
+          const clients = (globalThis as unknown as { clients: Clients }).clients;
+          const [ca, cb] = [clients[a] as Clients[string], clients[b] as Clients[string]];
+          await Promise.all([ca.sync(), cb.sync()]);
+          await ca.execute({ sql: "INSERT INTO t(v) VALUES (?)", args: ["from a"] });
+          await cb.execute({ sql: "INSERT INTO t(v) VALUES (?)", args: ["from b"] });
+          // Neither calls sync() again: the interval must bring each the other's write.
+          const deadline = Date.now() + 20_000;
+          const count = async (c: Clients[string]) => (await c.execute("SELECT count(*) FROM t")).rows[0]?.[0];
+          while (Date.now() < deadline && ((await count(ca)) !== 2 || (await count(cb)) !== 2)) {
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          return [await count(ca), await count(cb)];
+        },
+        { a, b },
+      );
+      expect(seen).toEqual([2, 2]);
+      await expectPageInSync(page, a, server);
+      await expectPageInSync(page, b, server);
+      await page.close();
+    });
+  });
+
   it("keeps offline writes across a reload, pushes them, and reports a conflict to the callback", {
     timeout: 120_000,
   }, async () => {
