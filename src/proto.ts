@@ -32,14 +32,17 @@ export interface Stmt {
   wantRows?: boolean;
 }
 
-/** The result of one statement. */
-export interface StmtResult {
+/**
+ * The result of one statement. `Rows` is how its rows are held: arrays of
+ * values, or (in a browser worker, on their way to the page) a packed block.
+ */
+export interface StmtResult<Rows = ResultValue[][]> {
   /** Column names (`""` where SQLite gives none). */
   columns: string[];
   /** Declared column types (`""` where there is none). */
   columnTypes: string[];
   /** Rows as arrays of values, in column order. */
-  rows: ResultValue[][];
+  rows: Rows;
   /** Rows changed by a statement that returns no rows; 0 otherwise. */
   rowsAffected: number;
   /** The connection's last insert rowid after a statement that returns no rows. */
@@ -70,8 +73,8 @@ export interface ProtoError {
 }
 
 /** Per-step outcome of a batch: both slots are null for a skipped step. */
-export interface BatchResult {
-  stepResults: (StmtResult | null)[];
+export interface BatchResult<Rows = ResultValue[][]> {
+  stepResults: (StmtResult<Rows> | null)[];
   stepErrors: (ProtoError | null)[];
 }
 
@@ -93,16 +96,16 @@ export interface DescribeResult {
  * Cursor output in chunks. Hrana streams one entry per row; between threads a
  * `rows` entry carrying many rows costs far less than one message per row.
  */
-export type CursorEntry =
+export type CursorEntry<Rows = ResultValue[][]> =
   | { type: "step_begin"; step: number; columns: string[]; columnTypes: string[] }
-  | { type: "rows"; rows: ResultValue[][] }
+  | { type: "rows"; rows: Rows }
   | { type: "step_end"; rowsAffected: number; lastInsertRowid: bigint | undefined }
   | { type: "step_error"; step: number; error: ProtoError }
   | { type: "error"; error: ProtoError };
 
 /** A chunk of cursor entries; `done` is true once the cursor has nothing more. */
-export interface CursorChunk {
-  entries: CursorEntry[];
+export interface CursorChunk<Rows = ResultValue[][]> {
+  entries: CursorEntry<Rows>[];
   done: boolean;
 }
 
@@ -175,7 +178,7 @@ export interface PreparedInfo extends DescribeResult {
  * cursors belong to the connection that created them, and using them through
  * another connection is a `MISUSE` error.
  */
-export interface EngineApi {
+export interface EngineApi<Rows = ResultValue[][]> {
   /** Opens a connection to a database (sharing the engine's one SQLite handle per database). */
   open(request: OpenRequest): Promise<number>;
   /** Opens another connection to the same database as `conn` (used for transactions). */
@@ -183,9 +186,9 @@ export interface EngineApi {
   /** Closes a connection: rolls back its open transaction and frees its handles. */
   close(conn: number): Promise<void>;
   /** Runs one statement. */
-  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult>;
+  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult<Rows>>;
   /** Runs a batch of conditional steps in order. */
-  batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult>;
+  batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult<Rows>>;
   /** Runs every statement of an SQL script, discarding rows. */
   sequence(conn: number, sql: string): Promise<void>;
   /** Describes a statement without running it. */
@@ -203,7 +206,7 @@ export interface EngineApi {
     args: ArgValue[] | Record<string, ArgValue>,
     intMode: IntMode,
     maxRows?: number,
-  ): Promise<StmtResult>;
+  ): Promise<StmtResult<Rows>>;
   /**
    * Runs a prepared statement once per argument list, atomically (inside a
    * savepoint), discarding rows. A failing run undoes them all and throws a
@@ -215,7 +218,7 @@ export interface EngineApi {
   /** Starts a cursor over a batch; rows are fetched with `fetchCursor`. */
   openCursor(conn: number, steps: BatchStep[], intMode: IntMode): Promise<number>;
   /** Returns the next entries of a cursor, at most about `maxRows` rows. */
-  fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk>;
+  fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk<Rows>>;
   /** Closes a cursor (resetting its statement). */
   closeCursor(conn: number, cursorId: number): Promise<void>;
   /**

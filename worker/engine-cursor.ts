@@ -2,19 +2,20 @@ import { LibsqlError } from "../src/errors.js";
 import type { BatchStep, CursorChunk, CursorEntry, IntMode, ResultValue } from "../src/proto.js";
 import type { Database } from "./database.js";
 import type { PreparedStatement } from "./prepared-statement.js";
+import { arrayRows, type RowCollector, type RowFormat } from "./row-format.js";
 import { checkConditions, evalCondition, protoError, type StepOutcomes, stmtArgs } from "./run-batch.js";
 import { SQLITE } from "./sqlite/raw-exports.js";
-import { readRow } from "./sqlite/read-row.js";
 
 /**
  * A cursor over a batch, producing Hrana cursor entries a chunk at a time so
  * that a large result never sits in memory whole. The current step's
  * statement stays open between fetches.
  */
-export class EngineCursor {
+export class EngineCursor<Rows = ResultValue[][]> {
   readonly #db: Database;
   readonly #steps: readonly BatchStep[];
   readonly #intMode: IntMode;
+  readonly #format: RowFormat<Rows>;
   readonly #outcomes: StepOutcomes = { ok: [], failed: [] };
   #index = 0;
   #current: PreparedStatement | null = null;
@@ -22,20 +23,26 @@ export class EngineCursor {
   #changesBefore = 0;
   #done = false;
 
-  constructor(db: Database, steps: readonly BatchStep[], intMode: IntMode) {
+  constructor(
+    db: Database,
+    steps: readonly BatchStep[],
+    intMode: IntMode,
+    format: RowFormat<Rows> = arrayRows as unknown as RowFormat<Rows>,
+  ) {
     checkConditions(steps);
     this.#db = db;
     this.#steps = steps;
     this.#intMode = intMode;
+    this.#format = format;
   }
 
   /** Produces entries until about `maxRows` rows were read or the batch ends. */
-  fetch(maxRows: number): CursorChunk {
-    const entries: CursorEntry[] = [];
-    let rows: ResultValue[][] = [];
+  fetch(maxRows: number): CursorChunk<Rows> {
+    const entries: CursorEntry<Rows>[] = [];
+    let rows: RowCollector<Rows> | null = null;
     const flush = () => {
-      if (rows.length > 0) entries.push({ type: "rows", rows });
-      rows = [];
+      if (rows !== null && rows.count > 0) entries.push({ type: "rows", rows: rows.finish() });
+      rows = null;
     };
     const { x } = this.#db.sqlite;
     let produced = 0;
@@ -44,7 +51,8 @@ export class EngineCursor {
       if (!stmt) continue;
       const rc = x.sqlite3_step(stmt.ptr);
       if (rc === SQLITE.ROW) {
-        rows.push(readRow(this.#db.sqlite, stmt.ptr, this.#columnCount, this.#intMode));
+        rows ??= this.#format.collect(this.#columnCount);
+        rows.add(this.#db.sqlite, stmt.ptr, this.#intMode);
         produced++;
         continue;
       }
@@ -73,7 +81,7 @@ export class EngineCursor {
   }
 
   /** Prepares the next step whose condition holds; null when it was skipped or failed. */
-  #startNextStep(entries: CursorEntry[]): PreparedStatement | null {
+  #startNextStep(entries: CursorEntry<Rows>[]): PreparedStatement | null {
     if (this.#index >= this.#steps.length) {
       this.#done = true;
       return null;

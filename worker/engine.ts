@@ -16,6 +16,7 @@ import type {
   ReplicaChange,
   ReplicaEngineApi,
   ReplicaOfflineApi,
+  ResultValue,
   RunManyResult,
   Stmt,
   StmtResult,
@@ -31,6 +32,7 @@ import { applyFrames, writeImage } from "./replica/apply-frames.js";
 import { diffChanges } from "./replica/changeset-diff.js";
 import { guardOfflineWrites, takeRefusal } from "./replica/offline-guard.js";
 import { batchIfReadOnly, executeIfReadOnly, isReadOnlySql } from "./replica/read-only.js";
+import { arrayRows, type RowFormat } from "./row-format.js";
 import { runBatch, stmtArgs } from "./run-batch.js";
 import { openHandle } from "./sqlite/open-handle.js";
 import { Sqlite } from "./sqlite/sqlite.js";
@@ -42,11 +44,16 @@ import { serializeDatabase } from "./storage/serialize-database.js";
 import type { StorageBackend } from "./storage/storage-backend.js";
 
 /** How an environment (Node, a browser worker, workerd) builds its engine. */
-export interface EngineOptions {
+export interface EngineOptions<Rows = ResultValue[][]> {
   /** Loads and initialises the wasm module; called once, on first use, and again after a failure. */
   loadSqlite: () => Promise<Sqlite3Module>;
   /** Storage back ends beyond memory that this environment offers. */
   storages?: Partial<Record<StorageKind, StorageBackend>>;
+  /**
+   * How `execute`, `batch`, `query` and `fetchCursor` hold the rows they
+   * return (arrays of values when absent; a browser worker packs them).
+   */
+  rows?: RowFormat<Rows>;
 }
 
 interface Loaded {
@@ -73,19 +80,21 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
  * integer handles, with owner checks. It is the same object in-process and
  * behind a worker's `postMessage`.
  */
-export class Engine implements EngineApi, ReplicaEngineApi, ReplicaOfflineApi {
-  readonly #options: EngineOptions;
+export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaEngineApi, ReplicaOfflineApi {
+  readonly #options: EngineOptions<Rows>;
+  readonly #rows: RowFormat<Rows>;
   #loading: Promise<Loaded> | null = null;
   #nextId = 1;
   readonly #connections = new Map<number, Connection>();
   readonly #statements = new Map<number, Owned<PreparedStatement>>();
-  readonly #cursors = new Map<number, Owned<EngineCursor>>();
+  readonly #cursors = new Map<number, Owned<EngineCursor<Rows>>>();
   readonly #databases = new Map<string, Promise<Database<Connection>>>();
   /** Backend, path and encryption of each open database, to release its storage after the last close. */
   readonly #homes = new Map<string, Home>();
 
-  constructor(options: EngineOptions) {
+  constructor(options: EngineOptions<Rows>) {
     this.#options = options;
+    this.#rows = options.rows ?? (arrayRows as unknown as RowFormat<Rows>);
   }
 
   /** Loads the wasm module once; a failed load is retried on the next call. */
@@ -292,12 +301,14 @@ export class Engine implements EngineApi, ReplicaEngineApi, ReplicaOfflineApi {
     return { sqlite, backend };
   }
 
-  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult> {
-    return this.#run(conn, (c) => c.db.statement(stmt.sql).run(stmtArgs(stmt), intMode, stmt.wantRows ?? true));
+  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult<Rows>> {
+    return this.#run(conn, (c) =>
+      c.db.statement(stmt.sql).run(stmtArgs(stmt), intMode, stmt.wantRows ?? true, undefined, this.#rows),
+    );
   }
 
-  batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult> {
-    return this.#run(conn, (c) => runBatch(c.db, steps, intMode));
+  batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult<Rows>> {
+    return this.#run(conn, (c) => runBatch(c.db, steps, intMode, this.#rows));
   }
 
   sequence(conn: number, sql: string): Promise<void> {
@@ -339,10 +350,10 @@ export class Engine implements EngineApi, ReplicaEngineApi, ReplicaOfflineApi {
     args: ArgValue[] | Record<string, ArgValue>,
     intMode: IntMode,
     maxRows?: number,
-  ): Promise<StmtResult> {
+  ): Promise<StmtResult<Rows>> {
     return this.#run(conn, (c) => {
       const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);
-      return stmt.run(args, intMode, true, maxRows);
+      return stmt.run(args, intMode, true, maxRows, this.#rows);
     });
   }
 
@@ -378,7 +389,7 @@ export class Engine implements EngineApi, ReplicaEngineApi, ReplicaOfflineApi {
 
   openCursor(conn: number, steps: BatchStep[], intMode: IntMode): Promise<number> {
     return this.#run(conn, (c) => {
-      const cursor = new EngineCursor(c.db, steps, intMode);
+      const cursor = new EngineCursor(c.db, steps, intMode, this.#rows);
       const cursorId = this.#nextId++;
       this.#cursors.set(cursorId, { owner: c, value: cursor });
       c.cursors.add(cursorId);
@@ -386,7 +397,7 @@ export class Engine implements EngineApi, ReplicaEngineApi, ReplicaOfflineApi {
     });
   }
 
-  fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk> {
+  fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk<Rows>> {
     return this.#run(conn, (c) => {
       const cursor = this.#owned(this.#cursors, c, cursorId, "cursor", ErrorCode.CURSOR_CLOSED);
       const chunk = cursor.fetch(Math.max(1, maxRows));

@@ -1,8 +1,8 @@
 import { LibsqlBatchError, LibsqlError } from "../src/errors.js";
 import type { ArgValue, DescribeResult, IntMode, ResultValue, RunManyResult, StmtResult } from "../src/proto.js";
+import { arrayRows, type RowFormat } from "./row-format.js";
 import { bindArgs } from "./sqlite/bind-args.js";
 import { SQLITE } from "./sqlite/raw-exports.js";
-import { readRow } from "./sqlite/read-row.js";
 import type { Sqlite } from "./sqlite/sqlite.js";
 import { declaredTypes, parameterNames, type StatementLayout } from "./sqlite/statement-layout.js";
 
@@ -116,9 +116,16 @@ export class PreparedStatement {
   /**
    * Runs the statement to completion (or until `maxRows` rows were read) and
    * resets it. As `@libsql/client` reports local results, a statement that
-   * returns rows has `rowsAffected` 0 and no `lastInsertRowid`.
+   * returns rows has `rowsAffected` 0 and no `lastInsertRowid`. `format`
+   * says how to hold the rows (arrays by default).
    */
-  run(args: Args, intMode: IntMode, wantRows = true, maxRows = Number.POSITIVE_INFINITY): StmtResult {
+  run<Rows = ResultValue[][]>(
+    args: Args,
+    intMode: IntMode,
+    wantRows = true,
+    maxRows = Number.POSITIVE_INFINITY,
+    format: RowFormat<Rows> = arrayRows as unknown as RowFormat<Rows>,
+  ): StmtResult<Rows> {
     const { x } = this.#sqlite;
     const stmt = this.ptr;
     const db = this.#db;
@@ -128,13 +135,13 @@ export class PreparedStatement {
       this.beforeStep();
       const n = x.sqlite3_column_count(stmt);
       const before = n === 0 ? x.sqlite3_total_changes(db) : 0;
-      const rows: ResultValue[][] = [];
+      const collector = format.collect(n);
       for (;;) {
         const rc = x.sqlite3_step(stmt);
         if (rc === SQLITE.ROW) {
           if (!wantRows) continue;
-          rows.push(readRow(this.#sqlite, stmt, n, intMode));
-          if (rows.length >= maxRows) break;
+          collector.add(this.#sqlite, stmt, intMode);
+          if (collector.count >= maxRows) break;
         } else if (rc === SQLITE.DONE) {
           break;
         } else {
@@ -142,6 +149,7 @@ export class PreparedStatement {
         }
       }
       const { columns, columnTypes } = this.columnInfo();
+      const rows = collector.finish();
       if (n > 0) return { columns, columnTypes, rows, rowsAffected: 0, lastInsertRowid: undefined };
       return {
         columns,

@@ -1,7 +1,17 @@
 import { ErrorCode, LibsqlError } from "../src/errors.js";
-import type { ArgValue, BatchCond, BatchResult, BatchStep, IntMode, ProtoError, Stmt } from "../src/proto.js";
+import type {
+  ArgValue,
+  BatchCond,
+  BatchResult,
+  BatchStep,
+  IntMode,
+  ProtoError,
+  ResultValue,
+  Stmt,
+} from "../src/proto.js";
 import type { Database } from "./database.js";
 import type { Args } from "./prepared-statement.js";
+import { arrayRows, type RowFormat } from "./row-format.js";
 
 /** Per-step outcomes so far, for evaluating conditions. */
 export interface StepOutcomes {
@@ -91,17 +101,22 @@ export function protoError(error: unknown): ProtoError {
  * condition is false is skipped (both slots null); a failing step records its
  * error and the batch goes on.
  */
-export function runBatch(db: Database, steps: readonly BatchStep[], intMode: IntMode): BatchResult {
+export function runBatch<Rows = ResultValue[][]>(
+  db: Database,
+  steps: readonly BatchStep[],
+  intMode: IntMode,
+  format: RowFormat<Rows> = arrayRows as unknown as RowFormat<Rows>,
+): BatchResult<Rows> {
   checkConditions(steps);
   const outcomes: StepOutcomes = { ok: [], failed: [] };
-  const result: BatchResult = { stepResults: [], stepErrors: [] };
+  const result: BatchResult<Rows> = { stepResults: [], stepErrors: [] };
   steps.forEach((step, i) => {
     result.stepResults.push(null);
     result.stepErrors.push(null);
     if (step.condition && !evalCondition(step.condition, outcomes, db)) return;
     try {
       const stmt = db.statement(step.stmt.sql);
-      result.stepResults[i] = stmt.run(stmtArgs(step.stmt), intMode, step.stmt.wantRows ?? true);
+      result.stepResults[i] = stmt.run(stmtArgs(step.stmt), intMode, step.stmt.wantRows ?? true, undefined, format);
       outcomes.ok[i] = true;
     } catch (error) {
       if (!(error instanceof LibsqlError)) throw error;

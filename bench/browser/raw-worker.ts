@@ -9,9 +9,11 @@
  */
 import { atomicBatch } from "../../src/batch.js";
 import type { StmtResult } from "../../src/proto.js";
+import { type RowsWire, rowCount } from "../../src/worker/hot-wire.js";
 import { serveHotCalls } from "../../src/worker/serve-hot-calls.js";
 import { loadBrowserSqlite } from "../../worker/browser/load-browser-sqlite.js";
 import { Engine } from "../../worker/engine.js";
+import { packedRows } from "../../worker/row-format.js";
 import { openHandle } from "../../worker/sqlite/open-handle.js";
 import { SQLITE } from "../../worker/sqlite/raw-exports.js";
 import { Sqlite } from "../../worker/sqlite/sqlite.js";
@@ -36,7 +38,8 @@ import {
 
 let sqlite: Sqlite | undefined;
 let db = 0;
-let engine: Engine | undefined;
+/** libsql-web's engine as the browser worker builds it: rows packed for the page. */
+let engine: Engine<RowsWire> | undefined;
 let conn = 0;
 
 function exec(sql: string): void {
@@ -76,7 +79,7 @@ async function open(): Promise<Timed> {
   exec(CREATE);
   exec(CREATE_BIG);
   exec(FILL_BIG);
-  engine = new Engine({ loadSqlite: async () => module });
+  engine = new Engine({ loadSqlite: async () => module, rows: packedRows });
   conn = await engine.open({ storage: "memory", path: "" });
   for (const sql of [CREATE, FILL_T, CREATE_BIG, FILL_BIG]) await engine.execute(conn, { sql }, "number");
   return { ms: performance.now() - started };
@@ -135,7 +138,7 @@ function scan(sql: string, keep: boolean): Promise<Timed> {
 }
 
 async function engineInsert(): Promise<Timed> {
-  const e = engine as Engine;
+  const e = engine as Engine<RowsWire>;
   await e.execute(conn, { sql: "DELETE FROM t" }, "number");
   return time(async () => {
     const stmts = new Array(ROWS);
@@ -148,27 +151,29 @@ async function engineInsert(): Promise<Timed> {
 }
 
 function enginePoints(): Promise<Timed> {
-  const e = engine as Engine;
+  const e = engine as Engine<RowsWire>;
   const ids = pointIds();
   return time(async () => {
     let found = 0;
-    for (const id of ids) found += (await e.execute(conn, { sql: POINT, args: [id] }, "number")).rows.length;
+    for (const id of ids) found += rowCount((await e.execute(conn, { sql: POINT, args: [id] }, "number")).rows);
     return found;
   });
 }
 
 function engineRead(): Promise<Timed> {
-  return time(async () => (await (engine as Engine).execute(conn, { sql: READ_ALL }, "number")).rows.length);
+  return time(async () =>
+    rowCount((await (engine as Engine<RowsWire>).execute(conn, { sql: READ_ALL }, "number")).rows),
+  );
 }
 
 function engineStream(): Promise<Timed> {
-  const e = engine as Engine;
+  const e = engine as Engine<RowsWire>;
   return time(async () => {
     const cursor = await e.openCursor(conn, [{ stmt: { sql: STREAM } }], "number");
     let n = 0;
     for (;;) {
       const chunk = await e.fetchCursor(conn, cursor, 1000);
-      for (const entry of chunk.entries) if (entry.type === "rows") n += entry.rows.length;
+      for (const entry of chunk.entries) if (entry.type === "rows") n += rowCount(entry.rows);
       if (chunk.done) return n;
     }
   });

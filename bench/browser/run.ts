@@ -179,7 +179,7 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
     "Ratios are medians of per-run (per-block) ratios, each against a baseline measured in the same run (block).",
   );
   console.log(
-    "raw = the C API inside a worker; engine = libsql-web's Engine inside a worker (no messages); client = the page",
+    "raw = the C API inside a worker; engine = libsql-web's Engine inside a worker, rows packed for the page (no messages); client = the page",
   );
 
   console.log(

@@ -1,49 +1,81 @@
 import type { CursorChunk } from "../proto.js";
 
+/** Chunks asked for ahead of the caller, at most. */
+const DEPTH = 3;
+
+interface Ahead {
+  /** Chunks asked for ahead and not yet taken, in order. */
+  queue: Promise<CursorChunk>[];
+  /** Chunks asked for (by the caller or ahead) that have not arrived yet. */
+  inFlight: number;
+  /** Asks for the next chunk; set once a chunk arrived in the middle of the statement's rows. */
+  fetch: (() => Promise<CursorChunk>) | undefined;
+}
+
 /**
- * Cursors read one chunk ahead: as soon as a chunk reaches the page, the
- * next one is asked for, so that the worker reads it while the page turns
- * the current one into rows (the two threads overlap instead of taking
- * turns). Only cursors over one statement read ahead, and only while that
- * statement is still producing rows, so reading ahead never starts a
- * statement the caller did not reach; at most one chunk waits unread, so
- * memory stays flat.
+ * Cursors read ahead: while a cursor's statement is still producing rows,
+ * up to `DEPTH` chunks are asked for beyond the one the caller waits for, so
+ * that the worker always has the next request queued and reads on while the
+ * page turns earlier chunks into rows (the two threads overlap instead of
+ * taking turns; with one chunk ahead the worker sat idle for a fifth of a
+ * 1M-row stream). Only cursors over one statement read ahead, and only while
+ * that statement is still producing rows, so reading ahead never starts a
+ * statement the caller did not reach; at most `DEPTH` chunks wait unread, so
+ * memory stays flat. Requests that reach the worker after the last chunk
+ * fail there (the cursor is gone) and are dropped here unseen.
  */
 export class CursorReadAhead {
-  /** Cursors that may read ahead, with the chunk asked for ahead (if any). */
-  readonly #cursors = new Map<number, Promise<CursorChunk> | undefined>();
+  readonly #cursors = new Map<number, Ahead>();
 
   /** A cursor was opened over `steps` statements. */
   opened(cursorId: number, steps: number): void {
-    if (steps === 1) this.#cursors.set(cursorId, undefined);
+    if (steps === 1) this.#cursors.set(cursorId, { queue: [], inFlight: 0, fetch: undefined });
   }
 
-  /** The chunk asked for ahead of `cursorId`, which the caller now takes. */
+  /** The next chunk asked for ahead of `cursorId`, which the caller now takes. */
   take(cursorId: number): Promise<CursorChunk> | undefined {
     const ahead = this.#cursors.get(cursorId);
-    if (ahead) this.#cursors.set(cursorId, undefined);
-    return ahead;
+    const next = ahead?.queue.shift();
+    if (ahead) this.#fill(ahead);
+    return next;
+  }
+
+  /** The caller asked for a chunk of `cursorId` itself (nothing was waiting). */
+  asked(cursorId: number): void {
+    const ahead = this.#cursors.get(cursorId);
+    if (ahead) ahead.inFlight++;
   }
 
   /**
    * A chunk of `cursorId` arrived (`done`: the cursor has nothing more;
    * `midStatement`: it stopped in the middle of its statement's rows): asks
-   * for the next one with `fetch` when it should read ahead.
+   * for more with `fetch` while it should read ahead.
    */
   arrived(cursorId: number, done: boolean, midStatement: boolean, fetch: () => Promise<CursorChunk>): void {
-    if (!this.#cursors.has(cursorId)) return;
+    const ahead = this.#cursors.get(cursorId);
+    if (!ahead) return;
+    ahead.inFlight--;
     if (done) {
       this.#cursors.delete(cursorId);
       return;
     }
-    if (!midStatement || this.#cursors.get(cursorId) !== undefined) return;
-    const next = fetch();
-    // Its failure reaches whoever takes it; until then it is not unhandled.
-    next.catch(() => {});
-    this.#cursors.set(cursorId, next);
+    ahead.fetch = midStatement ? fetch : undefined;
+    this.#fill(ahead);
   }
 
-  /** The cursor closed: a chunk read ahead is dropped. */
+  #fill(ahead: Ahead): void {
+    const fetch = ahead.fetch;
+    if (!fetch) return;
+    while (ahead.queue.length < DEPTH && ahead.inFlight < DEPTH) {
+      const next = fetch();
+      // Its failure reaches whoever takes it; until then it is not unhandled.
+      next.catch(() => {});
+      ahead.queue.push(next);
+      ahead.inFlight++;
+    }
+  }
+
+  /** The cursor closed: chunks read ahead are dropped. */
   closed(cursorId: number): void {
     this.#cursors.delete(cursorId);
   }

@@ -10,7 +10,7 @@ import type {
   Stmt,
   StmtResult,
 } from "../proto.js";
-import { type ValueBlock, ValueBlockReader, ValueBlockWriter } from "./value-block.js";
+import { transferBlock, type ValueBlock, ValueBlockReader, ValueBlockWriter } from "./value-block.js";
 
 /**
  * The payloads of the hot calls (`execute`, `batch`, `query`,
@@ -21,12 +21,24 @@ import { type ValueBlock, ValueBlockReader, ValueBlockWriter } from "./value-blo
  */
 
 /** Below this many values, plain arrays clone faster than a block (whose typed arrays cost allocations). */
-const BLOCK_MIN_VALUES = 64;
+export const BLOCK_MIN_VALUES = 64;
 /** Below this many steps, a batch goes as plain `BatchStep` objects. */
 const COMPACT_MIN_STEPS = 16;
 
-/** Rows: plain, or `count` rows of `width` values in a block. */
-export type RowsWire = ResultValue[][] | { width: number; count: number; block: ValueBlock };
+/** `count` rows of `width` values in a block: how the engine in a worker collects rows (`packedRows`). */
+export interface PackedRows {
+  width: number;
+  count: number;
+  block: ValueBlock;
+}
+
+/** Rows: plain, or packed. */
+export type RowsWire = ResultValue[][] | PackedRows;
+
+/** The number of rows, in either form. */
+export function rowCount(rows: RowsWire): number {
+  return Array.isArray(rows) ? rows.length : rows.count;
+}
 
 /** A statement: SQL, positional arguments, named arguments, `wantRows`. */
 export type StmtWire = [sql: string, args?: ArgValue[], namedArgs?: Record<string, ArgValue>, wantRows?: boolean];
@@ -82,7 +94,7 @@ export type BatchResultWire =
     };
 
 /** A cursor chunk; `rows` entries carry `RowsWire`. */
-export type CursorChunkWire = [entries: (CursorEntry | { type: "rows"; rows: RowsWire })[], done: boolean];
+export type CursorChunkWire = [entries: CursorEntry<RowsWire>[], done: boolean];
 
 const CONDITION_NONE = 0;
 /** `and(ok(previous step), not(is_autocommit))`: every statement of a client batch or transaction. */
@@ -99,8 +111,12 @@ const STEP_ERROR = 3;
 
 // ---- rows ----
 
-/** Encodes rows (all of one width), adding what moves to `transfer`. */
-export function encodeRows(rows: ResultValue[][], transfer: Transferable[]): RowsWire {
+/** Encodes rows (all of one width), adding what moves to `transfer`; packed rows go as they are. */
+export function encodeRows(rows: RowsWire, transfer: Transferable[]): RowsWire {
+  if (!Array.isArray(rows)) {
+    transferBlock(rows.block, transfer, true);
+    return rows;
+  }
   const count = rows.length;
   const width = count === 0 ? 0 : (rows[0] as ResultValue[]).length;
   if (count * width < BLOCK_MIN_VALUES) return plainRows(rows, transfer);
@@ -111,7 +127,9 @@ export function encodeRows(rows: ResultValue[][], transfer: Transferable[]): Row
     if (row.length !== width) return plainRows(rows, transfer);
     for (let c = 0; c < width; c++) writer.push(row[c]);
   }
-  return { width, count, block: writer.finish(transfer, true) };
+  const block = writer.finish();
+  transferBlock(block, transfer, true);
+  return { width, count, block };
 }
 
 function plainRows(rows: ResultValue[][], transfer: Transferable[]): ResultValue[][] {
@@ -154,7 +172,9 @@ export function encodeArgsList(
     if (!Array.isArray(args) || args.length !== width) return list;
     for (let c = 0; c < width; c++) writer.push(args[c]);
   }
-  return { width, count, block: writer.finish(transfer, false) };
+  const block = writer.finish();
+  transferBlock(block, transfer, false);
+  return { width, count, block };
 }
 
 export function decodeArgsList(wire: ArgsListWire): (ArgValue[] | Record<string, ArgValue>)[] {
@@ -181,7 +201,7 @@ export function decodeStmt(wire: StmtWire): Stmt {
   return stmt;
 }
 
-export function encodeStmtResult(result: StmtResult, transfer: Transferable[]): StmtResultWire {
+export function encodeStmtResult(result: StmtResult<RowsWire>, transfer: Transferable[]): StmtResultWire {
   return [
     result.columns,
     result.columnTypes,
@@ -258,7 +278,12 @@ export function encodeSteps(steps: BatchStep[], transfer: Transferable[]): Steps
     }
   }
   transfer.push(sql.buffer, arity.buffer, condition.buffer);
-  return { sqls, sql, arity, condition, args: block ? block.finish(transfer, false) : plain, extras };
+  let args: ValueBlock | ArgValue[] = plain;
+  if (block) {
+    args = block.finish();
+    transferBlock(args, transfer, false);
+  }
+  return { sqls, sql, arity, condition, args, extras };
 }
 
 const IN_TRANSACTION: BatchCond = { type: "not", cond: { type: "is_autocommit" } };
@@ -307,16 +332,16 @@ export function decodeSteps(wire: StepsWire): BatchStep[] {
   return steps;
 }
 
-function isWrite(result: StmtResult): boolean {
+function isWrite(result: StmtResult<RowsWire>): boolean {
   return (
     result.columns.length === 0 &&
-    result.rows.length === 0 &&
+    rowCount(result.rows) === 0 &&
     result.columnTypes.length === 0 &&
     typeof result.lastInsertRowid === "bigint"
   );
 }
 
-export function encodeBatchResult(result: BatchResult, transfer: Transferable[]): BatchResultWire {
+export function encodeBatchResult(result: BatchResult<RowsWire>, transfer: Transferable[]): BatchResultWire {
   const n = result.stepResults.length;
   if (n < COMPACT_MIN_STEPS) {
     return [result.stepResults.map((r) => (r === null ? null : encodeStmtResult(r, transfer))), result.stepErrors];
@@ -383,7 +408,7 @@ export function decodeBatchResult(wire: BatchResultWire): BatchResult {
 
 // ---- cursors ----
 
-export function encodeCursorChunk(chunk: CursorChunk, transfer: Transferable[]): CursorChunkWire {
+export function encodeCursorChunk(chunk: CursorChunk<RowsWire>, transfer: Transferable[]): CursorChunkWire {
   return [
     chunk.entries.map((entry) =>
       entry.type === "rows" ? { type: "rows", rows: encodeRows(entry.rows, transfer) } : entry,
@@ -394,9 +419,7 @@ export function encodeCursorChunk(chunk: CursorChunk, transfer: Transferable[]):
 
 export function decodeCursorChunk(wire: CursorChunkWire): CursorChunk {
   return {
-    entries: wire[0].map((entry) =>
-      entry.type === "rows" ? { type: "rows", rows: decodeRows(entry.rows as RowsWire) } : (entry as CursorEntry),
-    ),
+    entries: wire[0].map((entry) => (entry.type === "rows" ? { type: "rows", rows: decodeRows(entry.rows) } : entry)),
     done: wire[1],
   };
 }

@@ -7,6 +7,7 @@ import {
   encodeBatchResult,
   encodeCursorChunk,
   encodeStmtResult,
+  type RowsWire,
   type StepsWire,
   type StmtWire,
 } from "./hot-wire.js";
@@ -29,7 +30,7 @@ import {
  * arrays and blobs; an error travels encoded (`encodeError`), so that
  * `LibsqlError` keeps its class and codes.
  */
-export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi, HotCall>): void {
+export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire>, HotCall>): void {
   const reply = (id: number, value: HotResult, transfer: Transferable[]) => {
     try {
       port.postMessage([HOT, id, 0, value] satisfies HotResponse, transfer);

@@ -271,7 +271,10 @@ export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOffline
   }
 
   fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk> {
-    return this.#readAhead.take(cursorId) ?? this.#fetchCursor(conn, cursorId, maxRows);
+    const ahead = this.#readAhead.take(cursorId);
+    if (ahead) return ahead;
+    this.#readAhead.asked(cursorId);
+    return this.#fetchCursor(conn, cursorId, maxRows);
   }
 
   #fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk> {

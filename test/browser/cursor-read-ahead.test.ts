@@ -1,6 +1,6 @@
 /**
- * The worker transport reads cursors one chunk ahead (the worker reads the
- * next chunk while the page handles the current one). These check that
+ * The worker transport reads cursors up to three chunks ahead (the worker
+ * reads on while the page handles earlier chunks). These check that
  * reading ahead changes nothing a caller can see: rows arrive whole and in
  * order, errors arrive where they happened, closing early works, and a
  * statement the caller never reached never runs.
@@ -73,14 +73,14 @@ describe("cursor read-ahead in the worker transport", () => {
     ]);
   });
 
-  it("closes early with a chunk read ahead, and the connection goes on", async () => {
+  it("closes early with chunks read ahead, and the connection goes on", async () => {
     const page = await browser.open();
     const result = await page.evaluate(async (sql) => {
       const t = await window.lib.openWorkerTransport({ storage: "memory", path: "" });
       try {
         const cursor = await t.main.openCursor([{ stmt: { sql } }], "number");
         await cursor.fetch(1000);
-        // The next chunk is on its way; close without taking it.
+        // The next chunks are on their way; close without taking them.
         await cursor.close();
         await t.main.execute({ sql: "CREATE TABLE t(x)" }, "number");
         await t.main.execute({ sql: "INSERT INTO t VALUES (1)" }, "number");

@@ -1,4 +1,6 @@
+import type { RowsWire } from "../../src/worker/hot-wire.js";
 import { Engine } from "../engine.js";
+import { packedRows } from "../row-format.js";
 import { loadBrowserSqlite, type WasmSource } from "./load-browser-sqlite.js";
 import { OpfsStorage } from "./opfs-storage.js";
 import { SahpoolStorage } from "./sahpool-storage.js";
@@ -12,11 +14,13 @@ export interface BrowserEngineOptions {
 /**
  * Builds the engine for a dedicated browser worker: memory databases,
  * `opfs-sahpool` (the default persistent storage) and `opfs` (needs a
- * cross-origin isolated page). Nothing loads until the first open.
+ * cross-origin isolated page). Nothing loads until the first open. Rows
+ * come packed, ready to move to the page.
  */
-export function createBrowserEngine(options: BrowserEngineOptions = {}): Engine {
+export function createBrowserEngine(options: BrowserEngineOptions = {}): Engine<RowsWire> {
   return new Engine({
     loadSqlite: () => loadBrowserSqlite(options.wasm),
     storages: { "opfs-sahpool": new SahpoolStorage(), opfs: new OpfsStorage() },
+    rows: packedRows,
   });
 }

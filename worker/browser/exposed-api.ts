@@ -1,4 +1,5 @@
 import type { OpenRequest } from "../../src/proto.js";
+import type { RowsWire } from "../../src/worker/hot-wire.js";
 import type { WorkerApi } from "../../src/worker/worker-protocol.js";
 import type { Engine } from "../engine.js";
 
@@ -11,7 +12,7 @@ export type MarkTransfer = <T>(value: T, transfer: Transferable[]) => T;
  * database moved rather than copied, and the name of the Web Lock this
  * worker holds for its whole life.
  */
-export function exposedApi(engine: Engine, mark: MarkTransfer): WorkerApi {
+export function exposedApi(engine: Engine<RowsWire>, mark: MarkTransfer): WorkerApi {
   const lifetime = holdLifetimeLock();
   return {
     lifetimeLock: () => lifetime,

@@ -1,4 +1,5 @@
 import type { IntMode, ResultValue } from "../../src/proto.js";
+import type { ValueBlockWriter } from "../../src/worker/value-block.js";
 import { SQLITE } from "./raw-exports.js";
 import type { Sqlite } from "./sqlite.js";
 
@@ -34,15 +35,64 @@ export function readRow(sqlite: Sqlite, stmt: number, n: number, intMode: IntMod
         row[i] = sqlite.decode(p, x.sqlite3_column_bytes(stmt, i));
         break;
       }
-      case SQLITE.BLOB: {
-        const p = x.sqlite3_column_blob(stmt, i);
-        const size = x.sqlite3_column_bytes(stmt, i);
-        row[i] = size === 0 ? new ArrayBuffer(0) : sqlite.u8.slice(p, p + size).buffer;
+      case SQLITE.BLOB:
+        row[i] = readBlob(sqlite, stmt, i);
         break;
-      }
       default:
         row[i] = null;
     }
   }
   return row;
+}
+
+/**
+ * Reads the current row of `stmt` into `writer`, as `readRow` would read it,
+ * except that text stays UTF-8 and safe integers in `bigint` mode stay
+ * numbers until the page reads them.
+ */
+export function packRow(sqlite: Sqlite, stmt: number, n: number, intMode: IntMode, writer: ValueBlockWriter): void {
+  const { x } = sqlite;
+  const columnType = x.sqlite3_column_type;
+  const columnDouble = x.sqlite3_column_double;
+  const asNumber = intMode === "number";
+  const asBigint = intMode === "bigint";
+  for (let i = 0; i < n; i++) {
+    switch (columnType(stmt, i)) {
+      case SQLITE.INTEGER: {
+        const d = columnDouble(stmt, i);
+        if (Number.isSafeInteger(d)) {
+          if (asNumber) writer.pushNumber(d);
+          else if (asBigint) writer.pushSafeInteger(d);
+          else writer.pushString(String(d));
+        } else {
+          const big = x.sqlite3_column_int64(stmt, i);
+          if (asNumber || asBigint) writer.pushInteger(big);
+          else writer.pushString(big.toString());
+        }
+        break;
+      }
+      case SQLITE.FLOAT:
+        writer.pushNumber(columnDouble(stmt, i));
+        break;
+      case SQLITE.TEXT: {
+        // sqlite3_column_text first: it may convert the value, changing its byte count.
+        const p = x.sqlite3_column_text(stmt, i);
+        writer.pushUtf8(sqlite.u8, p, x.sqlite3_column_bytes(stmt, i));
+        break;
+      }
+      case SQLITE.BLOB:
+        writer.pushOther(readBlob(sqlite, stmt, i));
+        break;
+      default:
+        writer.pushNull();
+    }
+  }
+}
+
+/** Copies the blob in column `i` out of the heap. */
+function readBlob(sqlite: Sqlite, stmt: number, i: number): ArrayBuffer {
+  const { x } = sqlite;
+  const p = x.sqlite3_column_blob(stmt, i);
+  const size = x.sqlite3_column_bytes(stmt, i);
+  return size === 0 ? new ArrayBuffer(0) : sqlite.u8.slice(p, p + size).buffer;
 }
