@@ -64,7 +64,7 @@ try {
           start = performance.now();
           await t.main.batch(steps, "number");
           const points = performance.now() - start;
-          const pages = Number((await t.main.execute({ sql: "PRAGMA page_count" }, "number")).rows[0]?.[0]);
+          const pages = Number(lib.rows((await t.main.execute({ sql: "PRAGMA page_count" }, "number")).rows)[0]?.[0]);
           await t.close();
           await lib.deleteWorkerDatabase(request);
           return { "insert 20k": insert, "cold full scan": scan, "5000 point selects": points, pages };

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { EncryptionSpec } from "../src/proto.js";
+import { receivedRow } from "../src/received-rows.js";
 import { createNodeEngine } from "../worker/node/node-engine.js";
 
 const ROWS = 20_000;
@@ -89,7 +90,9 @@ async function once(encryption: EncryptionSpec | undefined): Promise<Record<Meas
     await engine.execute(conn, { sql: "PRAGMA locking_mode=EXCLUSIVE" }, "number");
     await engine.execute(conn, { sql: "SELECT 1 FROM t LIMIT 1" }, "number");
     const exclusive = await points();
-    const pages = Number((await engine.execute(conn, { sql: "PRAGMA page_count" }, "number")).rows[0]?.[0]);
+    const pages = Number(
+      receivedRow((await engine.execute(conn, { sql: "PRAGMA page_count" }, "number")).rows, 0)?.[0],
+    );
     await engine.close(conn);
     if (statSync(path).size !== pages * 4096) throw new Error("unexpected file size");
     return {

@@ -1,6 +1,6 @@
 import type { ResultSet, TransactionMode } from "./api.js";
 import { LibsqlBatchError, LibsqlError } from "./errors.js";
-import type { BatchCond, BatchResult, BatchStep, IntMode, ProtoError, Stmt } from "./proto.js";
+import type { BatchCond, BatchResult, BatchStep, IntMode, ProtoError, ReceivedRows, Stmt } from "./proto.js";
 import { buildResultSet } from "./result-set.js";
 
 /** The BEGIN statement of each transaction mode. */
@@ -86,7 +86,11 @@ function batchError(error: ProtoError, statementIndex: number): LibsqlBatchError
  * Result sets of the statements at `indexes`; the first failed or skipped
  * statement raises a `LibsqlBatchError` naming its position.
  */
-export function statementResults(result: BatchResult, indexes: readonly number[], intMode: IntMode): ResultSet[] {
+export function statementResults(
+  result: BatchResult<ReceivedRows>,
+  indexes: readonly number[],
+  intMode: IntMode,
+): ResultSet[] {
   return indexes.map((step, i) => {
     const error = result.stepErrors[step];
     if (error) throw batchError(error, i);
@@ -103,7 +107,7 @@ export function statementResults(result: BatchResult, indexes: readonly number[]
 }
 
 /** Throws the error of a control step (BEGIN, COMMIT), if it failed. */
-export function checkStep(result: BatchResult, step: number): void {
+export function checkStep(result: BatchResult<ReceivedRows>, step: number): void {
   const error = result.stepErrors[step];
   if (error) throw errorFromProto(error);
 }

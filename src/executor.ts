@@ -1,6 +1,6 @@
 import type { Cursor, CursorOptions, InArgs, InStatement, Metadata, ResultSet, Statement } from "./api.js";
 import { DEFAULT_CHUNK_SIZE, LibsqlCursor } from "./cursor.js";
-import type { BatchResult, BatchStep, IntMode, Stmt } from "./proto.js";
+import type { BatchResult, BatchStep, IntMode, ReceivedRows, Stmt } from "./proto.js";
 import { buildResultSet } from "./result-set.js";
 import { LibsqlStatement, type StatementHost } from "./statement.js";
 import { toStmt } from "./statements.js";
@@ -69,7 +69,7 @@ export abstract class StreamExecutor implements StatementHost {
     return (await this.stream()).metadata();
   }
 
-  async runSteps(steps: BatchStep[]): Promise<BatchResult> {
+  async runSteps(steps: BatchStep[]): Promise<BatchResult<ReceivedRows>> {
     return (await this.stream()).batch(steps, this.intMode);
   }
 

@@ -13,7 +13,7 @@ import type { Client, Config, EncryptionTarget } from "./api.js";
 import { type ExpandedConfig, encryptionOf, encryptionTarget, expandConfig } from "./config.js";
 import { createClientIn, type Environment } from "./create-client.js";
 import { ErrorCode, LibsqlError } from "./errors.js";
-import type { EngineApi, ReplicaEngineApi, ReplicaOfflineApi } from "./proto.js";
+import type { EngineApi, ReceivedRows, ReplicaEngineApi, ReplicaOfflineApi } from "./proto.js";
 import { openHttpTransport } from "./remote/http-transport.js";
 import { createReplicaClient } from "./replica/create-replica-client.js";
 import { NodeMetaStore } from "./replica/node-meta-store.js";
@@ -28,7 +28,7 @@ export * from "./exports.js";
 export type * from "./replica/replica-api.js";
 export { ReplicaErrorCode, SyncConflictError } from "./replica/replica-errors.js";
 
-type NodeEngine = EngineApi & ReplicaEngineApi & ReplicaOfflineApi;
+type NodeEngine = EngineApi<ReceivedRows> & ReplicaEngineApi & ReplicaOfflineApi;
 
 let engine: Promise<NodeEngine> | undefined;
 

@@ -20,6 +20,20 @@ export type ArgValue = null | string | number | bigint | Uint8Array;
 /** A value received from the engine; integers follow the request's `IntMode`. */
 export type ResultValue = null | string | number | bigint | ArrayBuffer;
 
+/**
+ * `count` rows of `width` values laid end to end in one array: how rows
+ * arrive from a worker, without an array per row (building 100k row objects
+ * from one flat array took a tenth of the time it took from 100k arrays).
+ */
+export interface FlatRows {
+  width: number;
+  count: number;
+  values: ResultValue[];
+}
+
+/** Rows as a transport hands them to the client: an array of values per row, or flat. */
+export type ReceivedRows = ResultValue[][] | FlatRows;
+
 /** One SQL statement with its arguments. */
 export interface Stmt {
   /** Exactly one SQL statement. */
@@ -185,8 +199,13 @@ export interface EngineApi<Rows = ResultValue[][]> {
   fork(conn: number): Promise<number>;
   /** Closes a connection: rolls back its open transaction and frees its handles. */
   close(conn: number): Promise<void>;
-  /** Runs one statement. */
-  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult<Rows>>;
+  /**
+   * Runs one statement. With `onRows`, rows are handed over in batches
+   * while the statement still runs (a worker sends them ahead to the page,
+   * which decodes them meanwhile); the result then holds only the rows
+   * after the last batch.
+   */
+  execute(conn: number, stmt: Stmt, intMode: IntMode, onRows?: (rows: Rows) => void): Promise<StmtResult<Rows>>;
   /** Runs a batch of conditional steps in order. */
   batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult<Rows>>;
   /** Runs every statement of an SQL script, discarding rows. */
@@ -199,13 +218,14 @@ export interface EngineApi<Rows = ResultValue[][]> {
   metadata(conn: number): Promise<ConnectionMetadata>;
   /** Prepares a statement owned by `conn`. */
   prepare(conn: number, sql: string): Promise<PreparedInfo>;
-  /** Runs a prepared statement; `maxRows` caps the rows collected (1 for `get`). */
+  /** Runs a prepared statement; `maxRows` caps the rows collected (1 for `get`); `onRows` as for `execute`. */
   query(
     conn: number,
     stmtId: number,
     args: ArgValue[] | Record<string, ArgValue>,
     intMode: IntMode,
     maxRows?: number,
+    onRows?: (rows: Rows) => void,
   ): Promise<StmtResult<Rows>>;
   /**
    * Runs a prepared statement once per argument list, atomically (inside a

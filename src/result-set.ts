@@ -1,6 +1,6 @@
 import type { ResultSet, Row, Value } from "./api.js";
 import { toBase64 } from "./base64.js";
-import type { IntMode, ResultValue, StmtResult } from "./proto.js";
+import type { IntMode, ReceivedRows, StmtResult } from "./proto.js";
 import { rowClass } from "./row.js";
 
 /** The RangeError `@libsql/client` throws for integers beyond 2^53 in `number` mode. */
@@ -54,23 +54,34 @@ function valueToJson(value: Value): unknown {
   return value;
 }
 
-/** Builds row objects from value arrays; in `number` mode a bigint cell (beyond 2^53) is a RangeError. */
-export function buildRows(columns: readonly string[], rows: readonly ResultValue[][], intMode: IntMode): Row[] {
-  if (rows.length === 0) return [];
-  const Row = rowClass(columns);
-  const out = new Array<Row>(rows.length);
-  for (let r = 0; r < rows.length; r++) {
-    const values = rows[r] as Value[];
-    if (intMode === "number") {
-      for (let i = 0; i < values.length; i++) if (typeof values[i] === "bigint") throw unsafeIntegerError();
+/** Builds row objects from received rows; in `number` mode a bigint cell (beyond 2^53) is a RangeError. */
+export function buildRows(columns: readonly string[], rows: ReceivedRows, intMode: IntMode): Row[] {
+  if (Array.isArray(rows)) {
+    if (rows.length === 0) return [];
+    const Row = rowClass(columns);
+    const out = new Array<Row>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const values = rows[r] as Value[];
+      if (intMode === "number") checkSafe(values);
+      out[r] = new Row(values, 0);
     }
-    out[r] = new Row(values);
+    return out;
   }
+  const { width, count, values } = rows as { width: number; count: number; values: Value[] };
+  if (count === 0) return [];
+  if (intMode === "number") checkSafe(values);
+  const Row = rowClass(columns);
+  const out = new Array<Row>(count);
+  for (let r = 0; r < count; r++) out[r] = new Row(values, r * width);
   return out;
 }
 
+function checkSafe(values: readonly Value[]): void {
+  for (let i = 0; i < values.length; i++) if (typeof values[i] === "bigint") throw unsafeIntegerError();
+}
+
 /** The client-facing result of a statement. */
-export function buildResultSet(result: StmtResult, intMode: IntMode): ResultSet {
+export function buildResultSet(result: StmtResult<ReceivedRows>, intMode: IntMode): ResultSet {
   return new ResultSetImpl(
     result.columns,
     result.columnTypes,

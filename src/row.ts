@@ -1,6 +1,7 @@
 import type { Row, Value } from "./api.js";
 
-type RowClass = new (values: Value[]) => Row;
+/** Builds a row from `values[offset]` onwards (its columns' values, in order). */
+type RowClass = new (values: readonly Value[], offset: number) => Row;
 
 const classes = new Map<string, RowClass>();
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
@@ -27,7 +28,10 @@ const CLASS_CACHE_SIZE = 64;
  * prototype of its own (so that plain-object checks accept rows) and carries
  * `constructor: Object` and `Object.prototype`'s methods instead. Visible
  * differences: `Object.getOwnPropertyNames(row)` lists only the names, and
- * `row instanceof Object` is false.
+ * `row instanceof Object` is false. A row reads its values by index from
+ * the array it was built from, at its offset: one flat array can serve
+ * every row of a result (or of a cursor's chunk, which a row kept alive
+ * keeps alive too).
  */
 export function rowClass(columns: readonly string[]): RowClass {
   const key = columns.join("\u0000") + `\u0001${columns.length}`;
@@ -53,13 +57,15 @@ function makeRowClass(columns: readonly string[]): RowClass {
   });
   const m = names.length;
   class LibsqlRow {
-    readonly #values: Value[];
-    constructor(values: Value[]) {
+    readonly #values: readonly Value[];
+    readonly #offset: number;
+    constructor(values: readonly Value[], offset: number) {
       this.#values = values;
+      this.#offset = offset;
       const self = this as unknown as Record<string, Value>;
       for (let k = 0; k < m; k++) {
         const name = names[k] as string;
-        const value = values[indexes[k] as number] as Value;
+        const value = values[offset + (indexes[k] as number)] as Value;
         // Assigning "__proto__" would replace the prototype instead of adding a field.
         if (name === "__proto__") {
           Object.defineProperty(self, name, { value, enumerable: true, writable: true, configurable: true });
@@ -69,7 +75,7 @@ function makeRowClass(columns: readonly string[]): RowClass {
       }
     }
     static valueAt(row: LibsqlRow, i: number): Value {
-      return row.#values[i] as Value;
+      return row.#values[row.#offset + i] as Value;
     }
   }
   const descriptors: Record<string | symbol, PropertyDescriptor> = {

@@ -3,7 +3,16 @@ import { errorFromProto } from "./batch.js";
 import { DEFAULT_CHUNK_SIZE, LibsqlCursor } from "./cursor.js";
 import { ErrorCode, LibsqlBatchError } from "./errors.js";
 import { Lifecycle } from "./lifecycle.js";
-import type { ArgValue, BatchResult, BatchStep, IntMode, RunManyResult, Stmt, StmtResult } from "./proto.js";
+import type {
+  ArgValue,
+  BatchResult,
+  BatchStep,
+  IntMode,
+  ReceivedRows,
+  RunManyResult,
+  Stmt,
+  StmtResult,
+} from "./proto.js";
 import { buildResultSet, buildRows, ResultSetImpl } from "./result-set.js";
 import { toArgs } from "./statements.js";
 import type { TransportCursor, TransportStatement } from "./transport.js";
@@ -14,7 +23,7 @@ export interface StatementHost {
   /** Throws when the host (client or transaction) is closed. */
   check(): void;
   /** Runs batch steps on the host's stream (a transaction starts itself first). */
-  runSteps(steps: BatchStep[]): Promise<BatchResult>;
+  runSteps(steps: BatchStep[]): Promise<BatchResult<ReceivedRows>>;
   /** Opens a cursor over `sql` with `args` on the host's stream. */
   openCursor(sql: string, args: ReturnType<typeof toArgs>): Promise<TransportCursor>;
   /** Tracks a cursor or statement so that closing the host closes it. */
@@ -57,7 +66,7 @@ export class LibsqlStatement implements Statement {
     this.#lifecycle.check();
   }
 
-  #query(args: InArgs | undefined, maxRows?: number): Promise<StmtResult> {
+  #query(args: InArgs | undefined, maxRows?: number): Promise<StmtResult<ReceivedRows>> {
     this.#check();
     const { args: positional, namedArgs } = toArgs(args);
     const values: readonly ArgValue[] | Readonly<Record<string, ArgValue>> = namedArgs ?? positional ?? [];

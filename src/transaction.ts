@@ -3,7 +3,7 @@ import { beginStatement, chainSteps, checkStep, control, errorFromProto, stateme
 import { ErrorCode, LibsqlError } from "./errors.js";
 import { StreamExecutor } from "./executor.js";
 import { Lifecycle } from "./lifecycle.js";
-import type { BatchResult, IntMode, Stmt } from "./proto.js";
+import type { BatchResult, IntMode, ReceivedRows, Stmt } from "./proto.js";
 import { toStmt } from "./statements.js";
 import type { TransportStream } from "./transport.js";
 
@@ -64,7 +64,7 @@ export class LibsqlTransaction extends StreamExecutor implements Transaction {
   }
 
   /** Sends `stmts` in one batch, with BEGIN first if it was not sent yet. */
-  async #batch(stmts: Stmt[]): Promise<{ result: BatchResult; indexes: number[] }> {
+  async #batch(stmts: Stmt[]): Promise<{ result: BatchResult<ReceivedRows>; indexes: number[] }> {
     if (this.#started === undefined) {
       const { steps, indexes } = chainSteps(stmts, control(beginStatement(this.#mode)));
       const pending = this.#stream.batch(steps, this.intMode);

@@ -7,6 +7,7 @@ import type {
   CursorChunk,
   DescribeResult,
   IntMode,
+  ReceivedRows,
   RunManyResult,
   Stmt,
   StmtResult,
@@ -39,8 +40,8 @@ export interface Transport {
  * stream on which the client ran BEGIN.
  */
 export interface TransportStream {
-  execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult>;
-  batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult>;
+  execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult<ReceivedRows>>;
+  batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult<ReceivedRows>>;
   sequence(sql: string): Promise<void>;
   describe(sql: string): Promise<DescribeResult>;
   getAutocommit(): Promise<boolean>;
@@ -58,7 +59,7 @@ export interface TransportStatement {
     args: readonly ArgValue[] | Readonly<Record<string, ArgValue>>,
     intMode: IntMode,
     maxRows?: number,
-  ): Promise<StmtResult>;
+  ): Promise<StmtResult<ReceivedRows>>;
   /**
    * Runs the statement once per argument list, atomically (see
    * `EngineApi.runMany`). Transports without a bulk path leave it out and the
@@ -70,6 +71,6 @@ export interface TransportStatement {
 
 /** A cursor held by a stream, read in chunks. */
 export interface TransportCursor {
-  fetch(maxRows: number): Promise<CursorChunk>;
+  fetch(maxRows: number): Promise<CursorChunk<ReceivedRows>>;
   close(): Promise<void>;
 }

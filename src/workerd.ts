@@ -14,16 +14,16 @@
 import type { Client, Config } from "./api.js";
 import type { ExpandedConfig } from "./config.js";
 import { createClientIn, type Environment } from "./create-client.js";
-import type { EngineApi } from "./proto.js";
+import type { EngineApi, ReceivedRows } from "./proto.js";
 import { openHttpTransport } from "./remote/http-transport.js";
 import { EngineTransport } from "./transports/engine-transport.js";
 
 export * from "./exports.js";
 
-let engine: Promise<EngineApi> | undefined;
+let engine: Promise<EngineApi<ReceivedRows>> | undefined;
 
 /** One engine per isolate; each `:memory:` client still gets a database of its own. */
-function workerdEngine(): Promise<EngineApi> {
+function workerdEngine(): Promise<EngineApi<ReceivedRows>> {
   engine ??= import("../worker/workerd/create-workerd-engine.js").then((m) => m.createWorkerdEngine());
   engine.catch(() => {
     engine = undefined;

@@ -301,9 +301,9 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
     return { sqlite, backend };
   }
 
-  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult<Rows>> {
+  execute(conn: number, stmt: Stmt, intMode: IntMode, onRows?: (rows: Rows) => void): Promise<StmtResult<Rows>> {
     return this.#run(conn, (c) =>
-      c.db.statement(stmt.sql).run(stmtArgs(stmt), intMode, stmt.wantRows ?? true, undefined, this.#rows),
+      c.db.statement(stmt.sql).run(stmtArgs(stmt), intMode, stmt.wantRows ?? true, undefined, this.#rows, onRows),
     );
   }
 
@@ -350,10 +350,11 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
     args: ArgValue[] | Record<string, ArgValue>,
     intMode: IntMode,
     maxRows?: number,
+    onRows?: (rows: Rows) => void,
   ): Promise<StmtResult<Rows>> {
     return this.#run(conn, (c) => {
       const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);
-      return stmt.run(args, intMode, true, maxRows, this.#rows);
+      return stmt.run(args, intMode, true, maxRows, this.#rows, onRows);
     });
   }
 

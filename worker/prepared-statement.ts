@@ -1,10 +1,13 @@
 import { LibsqlBatchError, LibsqlError } from "../src/errors.js";
 import type { ArgValue, DescribeResult, IntMode, ResultValue, RunManyResult, StmtResult } from "../src/proto.js";
 import { arrayRows, type RowFormat } from "./row-format.js";
-import { bindArgs } from "./sqlite/bind-args.js";
+import { bindArgs, bindValue } from "./sqlite/bind-args.js";
 import { SQLITE } from "./sqlite/raw-exports.js";
 import type { Sqlite } from "./sqlite/sqlite.js";
 import { declaredTypes, parameterNames, type StatementLayout } from "./sqlite/statement-layout.js";
+
+/** Values per batch of rows handed over ahead of a statement's result (see `run`). */
+const ROWS_AHEAD_VALUES = 16384;
 
 const READ_ONLY_BEGIN = /^\s*BEGIN\s+(TRANSACTION\s+)?READONLY\b/i;
 
@@ -117,7 +120,9 @@ export class PreparedStatement {
    * Runs the statement to completion (or until `maxRows` rows were read) and
    * resets it. As `@libsql/client` reports local results, a statement that
    * returns rows has `rowsAffected` 0 and no `lastInsertRowid`. `format`
-   * says how to hold the rows (arrays by default).
+   * says how to hold the rows (arrays by default); `onRows` receives them
+   * in batches of about `ROWS_AHEAD_VALUES` values while the statement runs,
+   * and the result keeps the rest.
    */
   run<Rows = ResultValue[][]>(
     args: Args,
@@ -125,6 +130,7 @@ export class PreparedStatement {
     wantRows = true,
     maxRows = Number.POSITIVE_INFINITY,
     format: RowFormat<Rows> = arrayRows as unknown as RowFormat<Rows>,
+    onRows?: (rows: Rows) => void,
   ): StmtResult<Rows> {
     const { x } = this.#sqlite;
     const stmt = this.ptr;
@@ -135,13 +141,19 @@ export class PreparedStatement {
       this.beforeStep();
       const n = x.sqlite3_column_count(stmt);
       const before = n === 0 ? x.sqlite3_total_changes(db) : 0;
-      const collector = format.collect(n);
+      let collector = format.collect(n);
+      const batch = onRows && n > 0 ? Math.ceil(ROWS_AHEAD_VALUES / n) : Number.POSITIVE_INFINITY;
+      let read = 0;
       for (;;) {
         const rc = x.sqlite3_step(stmt);
         if (rc === SQLITE.ROW) {
           if (!wantRows) continue;
           collector.add(this.#sqlite, stmt, intMode);
-          if (collector.count >= maxRows) break;
+          if (++read >= maxRows) break;
+          if (collector.count >= batch) {
+            (onRows as (rows: Rows) => void)(collector.finish());
+            collector = format.collect(n);
+          }
         } else if (rc === SQLITE.DONE) {
           break;
         } else {
@@ -176,11 +188,20 @@ export class PreparedStatement {
     const stmt = this.ptr;
     const db = this.#db;
     const before = x.sqlite3_total_changes(db);
+    // A positional list as long as the statement's parameters binds value by
+    // value; anything else goes through bind()'s checks (and its errors).
+    const count = x.sqlite3_bind_parameter_count(stmt);
+    const sqlite = this.#sqlite;
     let large = false;
+    this.beforeStep();
     for (let i = 0; i < argsList.length; i++) {
       try {
-        large = this.bind(argsList[i]) || large;
-        this.beforeStep();
+        const args = argsList[i];
+        if (Array.isArray(args) && args.length === count) {
+          for (let p = 0; p < count; p++) large = bindValue(sqlite, db, stmt, p + 1, args[p]) || large;
+        } else {
+          large = this.bind(args) || large;
+        }
         let rc = x.sqlite3_step(stmt);
         while (rc === SQLITE.ROW) rc = x.sqlite3_step(stmt);
         if (rc !== SQLITE.DONE) throw this.#sqlite.error(db, rc);

@@ -5,6 +5,7 @@
  */
 import type { Client } from "../../src/api.js";
 import { createClient } from "../../src/browser.js";
+import { receivedRow } from "../../src/received-rows.js";
 import { connectWorker, openWorkerTransport, type WorkerTransport } from "../../src/worker/open-worker-transport.js";
 import { WorkerEngine } from "../../src/worker/worker-engine.js";
 import {
@@ -104,7 +105,8 @@ async function trips(kind: TripKind, from: number, n: number): Promise<number> {
       for (let i = from; i < from + n; i++) {
         const id = ids[i % ids.length] as number;
         let found: unknown;
-        if (kind === "transport") found = (await t.main.execute({ sql: POINT, args: [id] }, "number")).rows[0];
+        if (kind === "transport")
+          found = receivedRow((await t.main.execute({ sql: POINT, args: [id] }, "number")).rows, 0);
         else if (kind === "execute") found = (await c.execute({ sql: POINT, args: [id] })).rows[0];
         else found = await stmt?.get([id]);
         if (found === undefined) throw new Error(`no row ${id}`);

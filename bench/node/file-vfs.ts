@@ -18,6 +18,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ReceivedRows } from "../../src/proto.js";
 import type { Engine } from "../../worker/engine.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
 
@@ -41,7 +42,7 @@ const ids = (() => {
   });
 })();
 
-async function throughEngine(engine: Engine, variant: Variant, path: string): Promise<Timings> {
+async function throughEngine(engine: Engine<ReceivedRows>, variant: Variant, path: string): Promise<Timings> {
   const conn = await engine.open(variant === "memory" ? { storage: "memory", path: "" } : { storage: "file", path });
   const exec = (sql: string) => engine.execute(conn, { sql }, "number");
   if (variant === "file, exclusive") await exec("PRAGMA locking_mode=EXCLUSIVE");

@@ -1,6 +1,7 @@
 import type { Value } from "../api.js";
 import { ErrorCode, LibsqlError } from "../errors.js";
-import type { ArgValue, BatchStep, ReplicaChange, Stmt, StmtResult } from "../proto.js";
+import type { ArgValue, BatchStep, ReceivedRows, ReplicaChange, Stmt, StmtResult } from "../proto.js";
+import { receivedRow } from "../received-rows.js";
 import type { Transport } from "../transport.js";
 import type { ConflictResolution, ConflictRow, SyncConflict } from "./replica-api.js";
 import { SyncConflictError } from "./replica-errors.js";
@@ -213,8 +214,8 @@ function rowFrom(columns: string[], values: (ArgValue | undefined)[] | undefined
   return row;
 }
 
-function rowOf(result: StmtResult | undefined): ConflictRow | undefined {
-  const values = result?.rows[0];
+function rowOf(result: StmtResult<ReceivedRows> | undefined): ConflictRow | undefined {
+  const values = result && receivedRow(result.rows, 0);
   if (!result || !values) return undefined;
   const row: ConflictRow = {};
   result.columns.forEach((name, i) => {

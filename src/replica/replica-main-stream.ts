@@ -6,9 +6,11 @@ import type {
   DescribeResult,
   IntMode,
   PreparedInfo,
+  ReceivedRows,
   Stmt,
   StmtResult,
 } from "../proto.js";
+import { firstRows } from "../received-rows.js";
 import type { TransportCursor, TransportStatement, TransportStream } from "../transport.js";
 import type { ReplicaRouter } from "./replica-router.js";
 
@@ -27,7 +29,7 @@ export class ReplicaMainStream implements TransportStream {
     this.#router = router;
   }
 
-  async execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult> {
+  async execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult<ReceivedRows>> {
     const r = this.#router;
     const local = await r.engine.executeIfReadOnly(r.readConn(), stmt, intMode);
     if (local) return local;
@@ -37,7 +39,7 @@ export class ReplicaMainStream implements TransportStream {
     );
   }
 
-  async batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult> {
+  async batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult<ReceivedRows>> {
     const r = this.#router;
     const local = await r.engine.batchIfReadOnly(r.readConn(), steps, intMode);
     if (local) return local;
@@ -190,6 +192,6 @@ function stmtOf(sql: string, args: Args): Stmt {
     : { sql, namedArgs: { ...(args as Record<string, ArgValue>) } };
 }
 
-function limit(result: StmtResult, maxRows: number | undefined): StmtResult {
-  return maxRows === undefined ? result : { ...result, rows: result.rows.slice(0, maxRows) };
+function limit(result: StmtResult<ReceivedRows>, maxRows: number | undefined): StmtResult<ReceivedRows> {
+  return maxRows === undefined ? result : { ...result, rows: firstRows(result.rows, maxRows) };
 }

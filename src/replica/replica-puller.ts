@@ -1,5 +1,6 @@
 import type { Replicated } from "../api.js";
-import type { EngineApi, ReplicaEngineApi } from "../proto.js";
+import type { EngineApi, ReceivedRows, ReplicaEngineApi } from "../proto.js";
+import { receivedRow } from "../received-rows.js";
 import { type ChainEnd, checkFrames, committedFrames, FRAME_SIZE } from "./frame-check.js";
 import { ReplicaErrorCode, replicaError } from "./replica-errors.js";
 import type { ReplicaHandle } from "./replica-handle.js";
@@ -7,7 +8,7 @@ import type { MetaStore, ReplicaMeta } from "./replica-meta.js";
 import type { PullAnswer, SyncHttp } from "./sync-http.js";
 
 /** The engine calls a replica makes. */
-export type ReplicaEngine = EngineApi & ReplicaEngineApi;
+export type ReplicaEngine = EngineApi<ReceivedRows> & ReplicaEngineApi;
 
 /** Frames asked for per request (libsql asks for 128; 4 MB batches mean fewer round trips). */
 const PULL_BATCH = 1024;
@@ -218,7 +219,7 @@ export class ReplicaPuller {
 async function pageCount({ engine, conn }: PullerParts): Promise<number> {
   try {
     const result = await engine.execute(conn, { sql: "PRAGMA page_count" }, "number");
-    return Number(result.rows[0]?.[0] ?? 0);
+    return Number(receivedRow(result.rows, 0)?.[0] ?? 0);
   } catch {
     return -1;
   }

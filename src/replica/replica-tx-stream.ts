@@ -4,6 +4,7 @@ import type {
   ConnectionMetadata,
   DescribeResult,
   IntMode,
+  ReceivedRows,
   Stmt,
   StmtResult,
 } from "../proto.js";
@@ -100,13 +101,13 @@ export class ReplicaTxStream implements TransportStream {
     else if (target.kind === "work") await this.#router.countLocalWrite();
   }
 
-  async execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult> {
+  async execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult<ReceivedRows>> {
     const { result, target } = await this.#run(stmt.sql, (s) => s.execute(stmt, intMode));
     if (isCommit(stmt.sql)) await this.#committed(target);
     return result;
   }
 
-  async batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult> {
+  async batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult<ReceivedRows>> {
     const { result, target } = await this.#run(steps[0]?.stmt.sql ?? "", (s) => s.batch(steps, intMode));
     const committed = steps.some((step, i) => isCommit(step.stmt.sql) && result.stepResults[i] !== null);
     if (committed) await this.#committed(target);

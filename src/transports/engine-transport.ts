@@ -7,6 +7,7 @@ import type {
   DescribeResult,
   EngineApi,
   IntMode,
+  ReceivedRows,
   Stmt,
   StmtResult,
 } from "../proto.js";
@@ -20,11 +21,11 @@ import type { Transport, TransportCursor, TransportStatement, TransportStream } 
 export class EngineTransport implements Transport {
   readonly protocol = "file" as const;
   readonly main: TransportStream;
-  readonly #engine: EngineApi;
+  readonly #engine: EngineApi<ReceivedRows>;
   readonly #onClose: (() => Promise<void> | void) | undefined;
 
   /** `onClose` runs after the connection closed (e.g. to end a worker the client owns). */
-  constructor(engine: EngineApi, conn: number, onClose?: () => Promise<void> | void) {
+  constructor(engine: EngineApi<ReceivedRows>, conn: number, onClose?: () => Promise<void> | void) {
     this.#engine = engine;
     this.main = new EngineStream(engine, conn);
     this.#onClose = onClose;
@@ -45,19 +46,19 @@ export class EngineTransport implements Transport {
 
 /** One engine connection seen as a stream. */
 class EngineStream implements TransportStream {
-  readonly #engine: EngineApi;
+  readonly #engine: EngineApi<ReceivedRows>;
   readonly conn: number;
 
-  constructor(engine: EngineApi, conn: number) {
+  constructor(engine: EngineApi<ReceivedRows>, conn: number) {
     this.#engine = engine;
     this.conn = conn;
   }
 
-  execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult> {
+  execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult<ReceivedRows>> {
     return this.#engine.execute(this.conn, stmt, intMode);
   }
 
-  batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult> {
+  batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult<ReceivedRows>> {
     return this.#engine.batch(this.conn, steps, intMode);
   }
 
@@ -95,7 +96,7 @@ class EngineStream implements TransportStream {
     const engine = this.#engine;
     const conn = this.conn;
     return {
-      fetch: (maxRows: number): Promise<CursorChunk> => engine.fetchCursor(conn, cursorId, maxRows),
+      fetch: (maxRows: number): Promise<CursorChunk<ReceivedRows>> => engine.fetchCursor(conn, cursorId, maxRows),
       close: () => engine.closeCursor(conn, cursorId),
     };
   }

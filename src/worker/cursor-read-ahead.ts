@@ -1,15 +1,17 @@
-import type { CursorChunk } from "../proto.js";
+import type { CursorChunk, ReceivedRows } from "../proto.js";
+
+type Chunk = CursorChunk<ReceivedRows>;
 
 /** Chunks asked for ahead of the caller, at most. */
 const DEPTH = 3;
 
 interface Ahead {
   /** Chunks asked for ahead and not yet taken, in order. */
-  queue: Promise<CursorChunk>[];
+  queue: Promise<Chunk>[];
   /** Chunks asked for (by the caller or ahead) that have not arrived yet. */
   inFlight: number;
   /** Asks for the next chunk; set once a chunk arrived in the middle of the statement's rows. */
-  fetch: (() => Promise<CursorChunk>) | undefined;
+  fetch: (() => Promise<Chunk>) | undefined;
 }
 
 /**
@@ -33,7 +35,7 @@ export class CursorReadAhead {
   }
 
   /** The next chunk asked for ahead of `cursorId`, which the caller now takes. */
-  take(cursorId: number): Promise<CursorChunk> | undefined {
+  take(cursorId: number): Promise<Chunk> | undefined {
     const ahead = this.#cursors.get(cursorId);
     const next = ahead?.queue.shift();
     if (ahead) this.#fill(ahead);
@@ -51,7 +53,7 @@ export class CursorReadAhead {
    * `midStatement`: it stopped in the middle of its statement's rows): asks
    * for more with `fetch` while it should read ahead.
    */
-  arrived(cursorId: number, done: boolean, midStatement: boolean, fetch: () => Promise<CursorChunk>): void {
+  arrived(cursorId: number, done: boolean, midStatement: boolean, fetch: () => Promise<Chunk>): void {
     const ahead = this.#cursors.get(cursorId);
     if (!ahead) return;
     ahead.inFlight--;

@@ -6,6 +6,7 @@ import type {
   CursorChunk,
   CursorEntry,
   ProtoError,
+  ReceivedRows,
   ResultValue,
   Stmt,
   StmtResult,
@@ -137,8 +138,19 @@ function plainRows(rows: ResultValue[][], transfer: Transferable[]): ResultValue
   return rows;
 }
 
-export function decodeRows(wire: RowsWire): ResultValue[][] {
+/** Decodes rows: plain ones as they are, packed ones flat (no array per row). */
+export function decodeRows(wire: RowsWire): ReceivedRows {
   if (Array.isArray(wire)) return wire;
+  const { width, count } = wire;
+  const n = width * count;
+  const reader = new ValueBlockReader(wire.block);
+  const values = new Array<ResultValue>(n);
+  for (let i = 0; i < n; i++) values[i] = reader.next() as ResultValue;
+  return { width, count, values };
+}
+
+/** Decodes packed values into an array per row. */
+function blockArrays(wire: PackedRows): ResultValue[][] {
   const { width, count } = wire;
   const reader = new ValueBlockReader(wire.block);
   const rows = new Array<ResultValue[]>(count);
@@ -178,7 +190,7 @@ export function encodeArgsList(
 }
 
 export function decodeArgsList(wire: ArgsListWire): (ArgValue[] | Record<string, ArgValue>)[] {
-  return Array.isArray(wire) ? wire : (decodeRows(wire) as unknown as ArgValue[][]);
+  return Array.isArray(wire) ? wire : (blockArrays(wire) as ArgValue[][]);
 }
 
 /** `runMany`'s result. */
@@ -211,7 +223,7 @@ export function encodeStmtResult(result: StmtResult<RowsWire>, transfer: Transfe
   ];
 }
 
-export function decodeStmtResult(wire: StmtResultWire): StmtResult {
+export function decodeStmtResult(wire: StmtResultWire): StmtResult<ReceivedRows> {
   return {
     columns: wire[0],
     columnTypes: wire[1],
@@ -372,13 +384,13 @@ export function encodeBatchResult(result: BatchResult<RowsWire>, transfer: Trans
   return { kinds, rowsAffected, lastInsertRowid, results, errors };
 }
 
-export function decodeBatchResult(wire: BatchResultWire): BatchResult {
+export function decodeBatchResult(wire: BatchResultWire): BatchResult<ReceivedRows> {
   if (Array.isArray(wire)) {
     return { stepResults: wire[0].map((r) => (r === null ? null : decodeStmtResult(r))), stepErrors: wire[1] };
   }
   const { kinds, rowsAffected, lastInsertRowid } = wire;
   const n = kinds.length;
-  const stepResults = new Array<StmtResult | null>(n);
+  const stepResults = new Array<StmtResult<ReceivedRows> | null>(n);
   const stepErrors = new Array<ProtoError | null>(n);
   let result = 0;
   let error = 0;
@@ -417,7 +429,7 @@ export function encodeCursorChunk(chunk: CursorChunk<RowsWire>, transfer: Transf
   ];
 }
 
-export function decodeCursorChunk(wire: CursorChunkWire): CursorChunk {
+export function decodeCursorChunk(wire: CursorChunkWire): CursorChunk<ReceivedRows> {
   return {
     entries: wire[0].map((entry) => (entry.type === "rows" ? { type: "rows", rows: decodeRows(entry.rows) } : entry)),
     done: wire[1],

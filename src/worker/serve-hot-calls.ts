@@ -6,12 +6,16 @@ import {
   decodeStmt,
   encodeBatchResult,
   encodeCursorChunk,
+  encodeRows,
   encodeStmtResult,
   type RowsWire,
   type StepsWire,
   type StmtWire,
 } from "./hot-wire.js";
 import {
+  ANSWER_ERROR,
+  ANSWER_RESULT,
+  ANSWER_ROWS_AHEAD,
   HOT,
   type HotCall,
   type HotRequest,
@@ -33,17 +37,27 @@ import {
 export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire>, HotCall>): void {
   const reply = (id: number, value: HotResult, transfer: Transferable[]) => {
     try {
-      port.postMessage([HOT, id, 0, value] satisfies HotResponse, transfer);
+      port.postMessage([HOT, id, ANSWER_RESULT, value] satisfies HotResponse, transfer);
     } catch (error) {
       fail(id, new TypeError(`the result could not be sent: ${(error as Error)?.message ?? error}`));
     }
   };
   const fail = (id: number, error: unknown) => {
     try {
-      port.postMessage([HOT, id, 1, encodeError(error)] satisfies HotResponse);
+      port.postMessage([HOT, id, ANSWER_ERROR, encodeError(error)] satisfies HotResponse);
     } catch {
-      port.postMessage([HOT, id, 1, encodeError(new TypeError("the error could not be sent"))] satisfies HotResponse);
+      port.postMessage([
+        HOT,
+        id,
+        ANSWER_ERROR,
+        encodeError(new TypeError("the error could not be sent")),
+      ] satisfies HotResponse);
     }
+  };
+  // Rows the engine read while the statement still runs go to the page at once.
+  const ahead = (id: number) => (rows: RowsWire) => {
+    const transfer: Transferable[] = [];
+    port.postMessage([HOT, id, ANSWER_ROWS_AHEAD, encodeRows(rows, transfer)] satisfies HotResponse, transfer);
   };
   port.addEventListener("message", (event: MessageEvent) => {
     const request = event.data as HotRequest;
@@ -54,7 +68,12 @@ export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire
     try {
       switch (request[2]) {
         case OP_EXECUTE:
-          pending = engine.execute(request[3], decodeStmt(request[4] as StmtWire), request[5]) as Promise<never>;
+          pending = engine.execute(
+            request[3],
+            decodeStmt(request[4] as StmtWire),
+            request[5],
+            ahead(id),
+          ) as Promise<never>;
           encode = encodeStmtResult;
           break;
         case OP_BATCH:
@@ -63,7 +82,7 @@ export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire
           break;
         case OP_QUERY: {
           const args = request[5] as ArgValue[] | Record<string, ArgValue>;
-          pending = engine.query(request[3], request[4], args, request[6], request[7]) as Promise<never>;
+          pending = engine.query(request[3], request[4], args, request[6], request[7], ahead(id)) as Promise<never>;
           encode = encodeStmtResult;
           break;
         }

@@ -10,9 +10,11 @@ import type {
   EncryptionSpec,
   EngineApi,
   ExportOptions,
+  FlatRows,
   IntMode,
   OpenRequest,
   PreparedInfo,
+  ReceivedRows,
   ReplicaApplied,
   ReplicaChange,
   ReplicaEngineApi,
@@ -21,6 +23,7 @@ import type {
   Stmt,
   StmtResult,
 } from "../proto.js";
+import { appendRows } from "../received-rows.js";
 import { CursorReadAhead } from "./cursor-read-ahead.js";
 import { decodeError, errorThrowHandler, type ThrowHandler } from "./error-codec.js";
 import {
@@ -28,14 +31,18 @@ import {
   type CursorChunkWire,
   decodeBatchResult,
   decodeCursorChunk,
+  decodeRows,
   decodeStmtResult,
   encodeArgsList,
   encodeSteps,
   encodeStmt,
+  type RowsWire,
   type RunManyWire,
   type StmtResultWire,
 } from "./hot-wire.js";
 import {
+  ANSWER_ERROR,
+  ANSWER_ROWS_AHEAD,
   HOT,
   type HotRequest,
   type HotResponse,
@@ -54,6 +61,8 @@ interface Waiting {
   decode(wire: never): unknown;
   /** Sees the answer before it is decoded (to ask for more early). */
   arrived: ((wire: never) => void) | undefined;
+  /** Takes rows sent ahead of the answer. */
+  ahead: ((rows: RowsWire) => void) | undefined;
 }
 
 /**
@@ -65,7 +74,7 @@ interface Waiting {
  * with `WORKER_TERMINATED`. Cleanup calls (`close`, `finalize`,
  * `closeCursor`) resolve instead: a dead worker holds nothing any more.
  */
-export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOfflineApi, WorkerApi {
+export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, ReplicaOfflineApi, WorkerApi {
   readonly #remote: Remote<WorkerApi>;
   readonly #port: MessagePort;
   readonly #pending = new Set<(error: LibsqlError) => void>();
@@ -119,6 +128,7 @@ export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOffline
     transfer: Transferable[],
     decode: (wire: W) => T,
     arrived?: (wire: W) => void,
+    ahead?: (rows: RowsWire) => void,
   ): Promise<T> {
     if (this.#ended) return Promise.reject(this.#terminated());
     return new Promise<T>((resolve, reject) => {
@@ -133,6 +143,7 @@ export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOffline
         reject,
         decode: decode as (wire: never) => unknown,
         arrived: arrived as ((wire: never) => void) | undefined,
+        ahead,
       });
     });
   }
@@ -142,8 +153,17 @@ export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOffline
     const response = data as HotResponse;
     const waiting = this.#waiting.get(response[1]);
     if (!waiting) return;
+    if (response[2] === ANSWER_ROWS_AHEAD) {
+      try {
+        waiting.ahead?.(response[3]);
+      } catch (error) {
+        this.#waiting.delete(response[1]);
+        waiting.reject(error);
+      }
+      return;
+    }
     this.#waiting.delete(response[1]);
-    if (response[2] === 1) {
+    if (response[2] === ANSWER_ERROR) {
       waiting.reject(decodeError(response[3]));
       return;
     }
@@ -205,13 +225,32 @@ export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOffline
     return this.#cleanup(() => this.#remote.close(conn));
   }
 
-  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult> {
-    return this.#hot([HOT, ++this.#nextId, OP_EXECUTE, conn, encodeStmt(stmt), intMode], [], (wire: StmtResultWire) =>
-      decodeStmtResult(wire),
+  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult<ReceivedRows>> {
+    return this.#rowsHot([HOT, ++this.#nextId, OP_EXECUTE, conn, encodeStmt(stmt), intMode]);
+  }
+
+  /**
+   * A hot call answered with a statement result, whose rows may partly come
+   * ahead of it: those are decoded as they arrive, while the worker still
+   * reads, and the result's own rows are added after them.
+   */
+  #rowsHot(request: HotRequest): Promise<StmtResult<ReceivedRows>> {
+    let before: FlatRows | undefined;
+    return this.#hot(
+      request,
+      [],
+      (wire: StmtResultWire) => {
+        const result = decodeStmtResult(wire);
+        return before ? { ...result, rows: appendRows(before, result.rows) } : result;
+      },
+      undefined,
+      (rows) => {
+        before = appendRows(before ?? { width: 0, count: 0, values: [] }, decodeRows(rows));
+      },
     );
   }
 
-  batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult> {
+  batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult<ReceivedRows>> {
     const transfer: Transferable[] = [];
     const request: HotRequest = [HOT, ++this.#nextId, OP_BATCH, conn, encodeSteps(steps, transfer), intMode];
     return this.#hot(request, transfer, (wire: BatchResultWire) => decodeBatchResult(wire));
@@ -243,12 +282,8 @@ export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOffline
     args: ArgValue[] | Record<string, ArgValue>,
     intMode: IntMode,
     maxRows?: number,
-  ): Promise<StmtResult> {
-    return this.#hot(
-      [HOT, ++this.#nextId, OP_QUERY, conn, stmtId, args, intMode, maxRows],
-      [],
-      (wire: StmtResultWire) => decodeStmtResult(wire),
-    );
+  ): Promise<StmtResult<ReceivedRows>> {
+    return this.#rowsHot([HOT, ++this.#nextId, OP_QUERY, conn, stmtId, args, intMode, maxRows]);
   }
 
   runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult> {
@@ -270,14 +305,14 @@ export class WorkerEngine implements EngineApi, ReplicaEngineApi, ReplicaOffline
     return cursorId;
   }
 
-  fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk> {
+  fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk<ReceivedRows>> {
     const ahead = this.#readAhead.take(cursorId);
     if (ahead) return ahead;
     this.#readAhead.asked(cursorId);
     return this.#fetchCursor(conn, cursorId, maxRows);
   }
 
-  #fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk> {
+  #fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk<ReceivedRows>> {
     return this.#hot(
       [HOT, ++this.#nextId, OP_FETCH_CURSOR, conn, cursorId, maxRows],
       [],

@@ -4,6 +4,7 @@ import type {
   ArgsListWire,
   BatchResultWire,
   CursorChunkWire,
+  RowsWire,
   RunManyWire,
   StepsWire,
   StmtResultWire,
@@ -65,7 +66,14 @@ export type HotRequest =
 /** What a hot call returns, encoded. */
 export type HotResult = StmtResultWire | BatchResultWire | CursorChunkWire | RunManyWire;
 
-/** The answer to a hot call: its result, or the error it threw. */
+/** Third element of a hot answer: what it carries. */
+export const ANSWER_RESULT = 0;
+export const ANSWER_ERROR = 1;
+/** Rows of an `execute` or `query` sent ahead of its result, while the statement still runs. */
+export const ANSWER_ROWS_AHEAD = 2;
+
+/** The answer to a hot call: its result, the error it threw, or rows ahead of its result. */
 export type HotResponse =
-  | [marker: typeof HOT, id: number, failed: 0, value: HotResult]
-  | [marker: typeof HOT, id: number, failed: 1, error: EncodedError];
+  | [marker: typeof HOT, id: number, kind: typeof ANSWER_RESULT, value: HotResult]
+  | [marker: typeof HOT, id: number, kind: typeof ANSWER_ERROR, error: EncodedError]
+  | [marker: typeof HOT, id: number, kind: typeof ANSWER_ROWS_AHEAD, rows: RowsWire];

@@ -26,7 +26,7 @@ describe("cursor read-ahead in the worker transport", () => {
           const chunk = await cursor.fetch(100);
           for (const entry of chunk.entries) {
             entryTypes.add(entry.type);
-            if (entry.type === "rows") for (const row of entry.rows) seen.push(row[0] as number);
+            if (entry.type === "rows") for (const row of window.lib.rows(entry.rows)) seen.push(row[0] as number);
           }
           if (chunk.done) break;
         }
@@ -51,7 +51,7 @@ describe("cursor read-ahead in the worker transport", () => {
             let rows = 0;
             let error: string | undefined;
             for (const entry of chunk.entries) {
-              if (entry.type === "rows") rows += entry.rows.length;
+              if (entry.type === "rows") rows += window.lib.rows(entry.rows).length;
               if (entry.type === "step_error") error = entry.error.code;
             }
             out.push(error ? { rows, error } : { rows });
@@ -106,8 +106,10 @@ describe("cursor read-ahead in the worker transport", () => {
         const first = await cursor.fetch(100);
         await new Promise((resolve) => setTimeout(resolve, 200));
         await cursor.close();
-        const rows = first.entries.flatMap((entry) => (entry.type === "rows" ? entry.rows : []));
-        const inserted = (await t.main.execute({ sql: "SELECT count(*) FROM t" }, "number")).rows[0]?.[0];
+        const rows = first.entries.flatMap((entry) => (entry.type === "rows" ? window.lib.rows(entry.rows) : []));
+        const inserted = window.lib.rows(
+          (await t.main.execute({ sql: "SELECT count(*) FROM t" }, "number")).rows,
+        )[0]?.[0];
         return { rows: rows.length, done: first.done, inserted };
       } finally {
         await t.close();

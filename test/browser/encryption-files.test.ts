@@ -35,7 +35,7 @@ function run(page: Page, storage: Storage, path: string, sql: string[], encrypti
       const t = await window.lib.openWorkerTransport({ storage, path, encryption, busyTimeoutMs: 10_000 });
       try {
         let rows: unknown[][] = [];
-        for (const statement of sql) rows = (await t.main.execute({ sql: statement }, "number")).rows;
+        for (const statement of sql) rows = window.lib.rows((await t.main.execute({ sql: statement }, "number")).rows);
         return rows;
       } finally {
         await t.close();
@@ -218,12 +218,14 @@ describe("key changes cut short in Chromium", () => {
           const count = async (key: string) => {
             const t = await lib.openWorkerTransport({ storage: "opfs-sahpool", path, encryption: { key } });
             try {
-              return (
-                await t.main.execute(
-                  { sql: "SELECT count(*), (SELECT integrity_check FROM pragma_integrity_check) FROM t" },
-                  "number",
-                )
-              ).rows[0];
+              return lib.rows(
+                (
+                  await t.main.execute(
+                    { sql: "SELECT count(*), (SELECT integrity_check FROM pragma_integrity_check) FROM t" },
+                    "number",
+                  )
+                ).rows,
+              )[0];
             } finally {
               await t.close();
             }

@@ -36,7 +36,7 @@ function run(page: Page, storage: Storage, path: string, sql: string[], key = KE
       const t = await window.lib.openWorkerTransport({ storage, path, encryption: { key }, busyTimeoutMs: 10_000 });
       try {
         let rows: unknown[][] = [];
-        for (const statement of sql) rows = (await t.main.execute({ sql: statement }, "number")).rows;
+        for (const statement of sql) rows = window.lib.rows((await t.main.execute({ sql: statement }, "number")).rows);
         return rows;
       } finally {
         await t.close();
@@ -178,7 +178,7 @@ describe.each(STORAGES)("encrypted $storage databases in Chromium", ({ storage, 
           const worker = lib.workers.engine();
           const encryption = { key };
           const t = await lib.openWorkerTransport({ storage, path, worker, encryption, busyTimeoutMs: 10_000 });
-          const one = async (sql: string) => (await t.main.execute({ sql }, "number")).rows[0]?.[0];
+          const one = async (sql: string) => window.lib.rows((await t.main.execute({ sql }, "number")).rows)[0]?.[0];
           await t.main.execute({ sql: "CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v TEXT)" }, "number");
           const before = {
             count: Number(await one("SELECT count(*) FROM t")),

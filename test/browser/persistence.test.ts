@@ -21,7 +21,7 @@ function run(page: Page, storage: Storage, name: string, sql: string[]): Promise
       const t = await window.lib.openWorkerTransport({ storage, path: name, busyTimeoutMs: 10_000 });
       try {
         let rows: unknown[][] = [];
-        for (const statement of sql) rows = (await t.main.execute({ sql: statement }, "number")).rows;
+        for (const statement of sql) rows = window.lib.rows((await t.main.execute({ sql: statement }, "number")).rows);
         return rows;
       } finally {
         await t.close();
@@ -74,7 +74,7 @@ describe.each(STORAGES)("$storage persistence in Chromium", ({ storage, coi, rou
           const { lib } = window;
           const worker = lib.workers.engine();
           const t = await lib.openWorkerTransport({ storage, path: name, worker, busyTimeoutMs: 10_000 });
-          const one = async (sql: string) => (await t.main.execute({ sql }, "number")).rows[0]?.[0];
+          const one = async (sql: string) => window.lib.rows((await t.main.execute({ sql }, "number")).rows)[0]?.[0];
           await t.main.execute({ sql: "CREATE TABLE IF NOT EXISTS t(id INTEGER PRIMARY KEY, v BLOB)" }, "number");
           // Committed ids are 1..n without gaps, so (count, sum, max) tells whether any change of a
           // cut-short transaction (deletes of old rows, new rows) survived.

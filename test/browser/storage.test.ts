@@ -31,7 +31,7 @@ describe("storage availability in Chromium", () => {
       const sahpool = await lib.thrown(lib.openWorkerTransport({ storage: "opfs-sahpool", path: "x.db", worker }));
       const opfs = await lib.thrown(lib.openWorkerTransport({ storage: "opfs", path: "x.db", worker }));
       const memory = await lib.openWorkerTransport({ storage: "memory", path: "", worker });
-      const one = (await memory.main.execute({ sql: "SELECT 1" }, "number")).rows[0]?.[0];
+      const one = window.lib.rows((await memory.main.execute({ sql: "SELECT 1" }, "number")).rows)[0]?.[0];
       await memory.close();
       worker.terminate();
       return { sahpool, opfs, one };

@@ -42,8 +42,8 @@ describe("worker transport in Chromium", () => {
         await t.main.execute({ sql: "CREATE TABLE b(v BLOB)" }, "number");
         await t.main.execute({ sql: "INSERT INTO b VALUES (?), (x'00ff')", args: [bytes] }, "number");
         const rs = await t.main.execute({ sql: "SELECT v FROM b ORDER BY length(v) DESC" }, "number");
-        const big = rs.rows[0]?.[0];
-        const small = rs.rows[1]?.[0];
+        const big = window.lib.rows(rs.rows)[0]?.[0];
+        const small = window.lib.rows(rs.rows)[1]?.[0];
         return {
           isBuffer: big instanceof ArrayBuffer,
           same: big instanceof ArrayBuffer && new Uint8Array(big).every((v, i) => v === bytes[i]),
@@ -129,9 +129,9 @@ describe("worker transport in Chromium", () => {
       const b = await lib.openWorkerTransport({ storage: "memory", path: "", worker: lib.connectWorker(worker) });
       await a.main.execute({ sql: "CREATE TABLE t(x)" }, "number");
       await a.close();
-      const bStillWorks = (await b.main.execute({ sql: "SELECT 42" }, "number")).rows[0]?.[0];
+      const bStillWorks = window.lib.rows((await b.main.execute({ sql: "SELECT 42" }, "number")).rows)[0]?.[0];
       const c = await lib.openWorkerTransport({ storage: "memory", path: "", worker });
-      const cWorks = (await c.main.execute({ sql: "SELECT 7" }, "number")).rows[0]?.[0];
+      const cWorks = window.lib.rows((await c.main.execute({ sql: "SELECT 7" }, "number")).rows)[0]?.[0];
       await b.close();
       await c.close();
       worker.terminate();

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ReceivedRows } from "../../src/proto.js";
 import { AuthenticatedCodec } from "../../worker/crypto/authenticated-codec.js";
 import type { Engine } from "../../worker/engine.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
@@ -17,7 +18,7 @@ let dir: string;
 let file: Uint8Array;
 let summary: unknown[];
 /** One engine for every open (each database closes before the next opens). */
-let engine: Engine;
+let engine: Engine<ReceivedRows>;
 beforeAll(async () => {
   engine = createNodeEngine();
   dir = mkdtempSync(join(tmpdir(), "libsql-web-enc-auth-"));

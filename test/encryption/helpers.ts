@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Libsql from "libsql";
-import type { ArgValue, EncryptionSpec, StmtResult } from "../../src/proto.js";
+import type { ArgValue, EncryptionSpec, ReceivedRows, StmtResult } from "../../src/proto.js";
+import { receivedArrays } from "../../src/received-rows.js";
 import type { Engine } from "../../worker/engine.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
 import { type Child, spawnTsx, waitForLine } from "../support/child-process.js";
@@ -11,7 +12,7 @@ export const MARKER = "PLAINTEXT-MARKER-7f3a";
 
 /** An engine connection to an encrypted (or plain) `file:` database. */
 export interface WebDb {
-  engine: Engine;
+  engine: Engine<ReceivedRows>;
   conn: number;
   run(sql: string, args?: ArgValue[]): Promise<StmtResult>;
   /** First column of the first row. */
@@ -23,10 +24,13 @@ export interface WebDb {
 export async function openWeb(
   path: string,
   encryption?: EncryptionSpec,
-  engine: Engine = createNodeEngine(),
+  engine: Engine<ReceivedRows> = createNodeEngine(),
 ): Promise<WebDb> {
   const conn = await engine.open({ storage: "file", path, encryption });
-  const run = (sql: string, args: ArgValue[] = []) => engine.execute(conn, { sql, args }, "number");
+  const run = async (sql: string, args: ArgValue[] = []) => {
+    const result = await engine.execute(conn, { sql, args }, "number");
+    return { ...result, rows: receivedArrays(result.rows) };
+  };
   return {
     engine,
     conn,

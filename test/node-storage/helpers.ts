@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ArgValue, StmtResult } from "../../src/proto.js";
+import type { ArgValue, ReceivedRows, StmtResult } from "../../src/proto.js";
+import { receivedArrays } from "../../src/received-rows.js";
 import type { Engine } from "../../worker/engine.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
 import { type Child, spawnTsx } from "../support/child-process.js";
@@ -26,7 +27,7 @@ export function makeTempDirs(): { make(): string; cleanup(): void } {
 
 /** An engine connection to a `file:` database, with a small query helper. */
 export interface FileDb {
-  engine: Engine;
+  engine: Engine<ReceivedRows>;
   conn: number;
   run(sql: string, args?: ArgValue[]): Promise<StmtResult>;
   /** First column of the first row. */
@@ -37,11 +38,14 @@ export interface FileDb {
 /** Opens `path` through a new Node engine (a new wasm instance) with `storage: "file"`. */
 export async function openFileDb(
   path: string,
-  engine: Engine = createNodeEngine(),
+  engine: Engine<ReceivedRows> = createNodeEngine(),
   busyTimeoutMs?: number,
 ): Promise<FileDb> {
   const conn = await engine.open({ storage: "file", path, busyTimeoutMs });
-  const run = (sql: string, args: ArgValue[] = []) => engine.execute(conn, { sql, args }, "number");
+  const run = async (sql: string, args: ArgValue[] = []) => {
+    const result = await engine.execute(conn, { sql, args }, "number");
+    return { ...result, rows: receivedArrays(result.rows) };
+  };
   return {
     engine,
     conn,

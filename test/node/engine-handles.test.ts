@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createClient } from "../../src/node.js";
+import { receivedRow } from "../../src/received-rows.js";
 import { Engine } from "../../worker/engine.js";
 import { loadNodeSqlite } from "../../worker/node/load-node-sqlite.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
@@ -70,7 +71,7 @@ describe("the database lock", () => {
     const order: string[] = [];
     const waiting = engine.execute(b, { sql: "SELECT count(*) FROM t" }, "number").then((r) => {
       order.push("b");
-      return r.rows[0]![0];
+      return receivedRow(r.rows, 0)?.[0];
     });
     await new Promise((r) => setTimeout(r, 50));
     order.push("a-commit");

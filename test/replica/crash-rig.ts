@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import type { EncryptionSpec } from "../../src/proto.js";
+import { receivedRow } from "../../src/received-rows.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
 import { expectInSync, type Rig, readMeta } from "./helpers.js";
 
@@ -169,7 +170,9 @@ async function checkAfterCrash(
   try {
     const check = await engine.execute(conn, { sql: "PRAGMA integrity_check" }, "number");
     expect(check.rows).toEqual([["ok"]]);
-    const rows = Number((await engine.execute(conn, { sql: "SELECT count(*) FROM t" }, "number")).rows[0]?.[0]);
+    const rows = Number(
+      receivedRow((await engine.execute(conn, { sql: "SELECT count(*) FROM t" }, "number")).rows, 0)?.[0],
+    );
     expect(rows % ROWS_PER_TRANSACTION).toBe(0);
     // Settled, the database is exactly at `frameNo`. While a batch is being applied it may also be at
     // the end of that batch, or of an earlier batch that was cut short the same way (each ends on a

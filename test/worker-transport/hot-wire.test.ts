@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ArgValue, BatchResult, BatchStep, CursorChunk, ResultValue, Stmt } from "../../src/proto.js";
+import { receivedArrays } from "../../src/received-rows.js";
 import {
   decodeBatchResult,
   decodeCursorChunk,
@@ -46,7 +47,7 @@ describe("hot call payloads across postMessage", () => {
         fc.integer({ min: 1, max: 5 }).chain((width) => rowsOf(width, 60)),
         (rows) => {
           const copy = rows.map((row) => row.map((v) => (v instanceof ArrayBuffer ? v.slice(0) : v)));
-          expect(decodeRows(post((transfer) => encodeRows(rows, transfer)))).toEqual(copy);
+          expect(receivedArrays(decodeRows(post((transfer) => encodeRows(rows, transfer))))).toEqual(copy);
         },
       ),
       { numRuns: 200 },
@@ -60,7 +61,7 @@ describe("hot call payloads across postMessage", () => {
     const wire = encodeRows(rows, transfer);
     expect(Array.isArray(wire)).toBe(false);
     expect(transfer).toContain(blob);
-    const decoded = decodeRows(structuredClone(wire, { transfer: transfer as never }));
+    const decoded = receivedArrays(decodeRows(structuredClone(wire, { transfer: transfer as never })));
     expect(blob.byteLength).toBe(0);
     expect(new Uint8Array(decoded[7]?.[2] as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]));
     expect(decoded[39]).toEqual([39, "row 39", null]);
@@ -168,7 +169,10 @@ describe("hot call payloads across postMessage", () => {
       rowsAffected: 0,
       lastInsertRowid: undefined,
     };
-    expect(decodeStmtResult(post((transfer) => encodeStmtResult(result, transfer)))).toEqual(result);
+    const decoded = decodeStmtResult(post((transfer) => encodeStmtResult(result, transfer)));
+    // 200 values: packed, so they come back flat.
+    expect(decoded.rows).toEqual({ width: 2, count: 100, values: result.rows.flat() });
+    expect({ ...decoded, rows: receivedArrays(decoded.rows) }).toEqual(result);
     const chunk: CursorChunk = {
       entries: [
         { type: "step_begin", step: 0, columns: ["id"], columnTypes: [""] },
@@ -178,6 +182,9 @@ describe("hot call payloads across postMessage", () => {
       ],
       done: true,
     };
-    expect(decodeCursorChunk(post((transfer) => encodeCursorChunk(chunk, transfer)))).toEqual(chunk);
+    const entries = decodeCursorChunk(post((transfer) => encodeCursorChunk(chunk, transfer))).entries.map((entry) =>
+      entry.type === "rows" ? { ...entry, rows: receivedArrays(entry.rows) } : entry,
+    );
+    expect(entries).toEqual(chunk.entries);
   });
 });

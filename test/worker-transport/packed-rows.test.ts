@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ArgValue, CursorChunk, IntMode, ResultValue } from "../../src/proto.js";
+import type { ArgValue, CursorChunk, IntMode, ReceivedRows, ResultValue } from "../../src/proto.js";
+import { receivedArrays } from "../../src/received-rows.js";
 import {
   decodeCursorChunk,
   decodeRows,
@@ -19,7 +20,7 @@ function post<T>(encode: (transfer: Transferable[]) => T): T {
   return structuredClone(wire, { transfer: transfer as never });
 }
 
-const posted = (rows: RowsWire) => decodeRows(post((transfer) => encodeRows(rows, transfer)));
+const posted = (rows: RowsWire) => receivedArrays(decodeRows(post((transfer) => encodeRows(rows, transfer))));
 
 const memory = { storage: "memory", path: "" } as const;
 const INT_MODES: IntMode[] = ["number", "bigint", "string"];
@@ -118,9 +119,11 @@ describe("packed rows", () => {
       const cursor = await engine.openCursor(conn, [{ stmt: { sql: "SELECT x, y FROM t ORDER BY k" } }], "bigint");
       const out: ResultValue[][] = [];
       for (;;) {
-        let chunk = (await engine.fetchCursor(conn, cursor, 333)) as CursorChunk<RowsWire>;
-        if (unpack) chunk = decodeCursorChunk(post((transfer) => encodeCursorChunk(chunk, transfer)));
-        for (const entry of chunk.entries) if (entry.type === "rows") out.push(...(entry.rows as ResultValue[][]));
+        const fetched = (await engine.fetchCursor(conn, cursor, 333)) as CursorChunk<RowsWire>;
+        const chunk: CursorChunk<ReceivedRows> = unpack
+          ? decodeCursorChunk(post((transfer) => encodeCursorChunk(fetched, transfer)))
+          : (fetched as CursorChunk<ResultValue[][]>);
+        for (const entry of chunk.entries) if (entry.type === "rows") out.push(...receivedArrays(entry.rows));
         if (chunk.done) return out;
       }
     };
@@ -136,7 +139,9 @@ describe("packed rows", () => {
     const wire = encodeRows(rows, transfer);
     const blob = transfer.find((t) => t instanceof ArrayBuffer && t.byteLength === 3);
     expect(blob).toBeDefined();
-    const [[x, y]] = decodeRows(structuredClone(wire, { transfer: transfer as never })) as [[ArrayBuffer, string]];
+    const [[x, y]] = receivedArrays(decodeRows(structuredClone(wire, { transfer: transfer as never }))) as [
+      [ArrayBuffer, string],
+    ];
     expect((blob as ArrayBuffer).byteLength).toBe(0);
     expect(new Uint8Array(x)).toEqual(new Uint8Array([7, 8, 9]));
     expect(y).toBe("text");

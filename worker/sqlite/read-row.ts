@@ -11,38 +11,51 @@ import type { Sqlite } from "./sqlite.js";
  * finished, so that a batch never stops half-way on the engine side.
  */
 export function readRow(sqlite: Sqlite, stmt: number, n: number, intMode: IntMode): ResultValue[] {
-  const { x } = sqlite;
   const row = new Array<ResultValue>(n);
-  for (let i = 0; i < n; i++) {
-    switch (x.sqlite3_column_type(stmt, i)) {
+  readRowInto(sqlite, stmt, n, intMode, row, 0);
+  return row;
+}
+
+/** Reads the current row of `stmt` as `readRow` does, into `row` from index `at` onwards. */
+export function readRowInto(
+  sqlite: Sqlite,
+  stmt: number,
+  n: number,
+  intMode: IntMode,
+  row: ResultValue[],
+  at: number,
+): void {
+  const { x } = sqlite;
+  for (let c = 0; c < n; c++) {
+    const i = at + c;
+    switch (x.sqlite3_column_type(stmt, c)) {
       case SQLITE.INTEGER: {
         // Reading as a double is exact for every safe integer and avoids a
         // BigInt allocation per cell; larger magnitudes fall back to int64.
-        const d = x.sqlite3_column_double(stmt, i);
+        const d = x.sqlite3_column_double(stmt, c);
         if (Number.isSafeInteger(d)) {
           row[i] = intMode === "number" ? d : intMode === "bigint" ? BigInt(d) : String(d);
         } else {
-          const big = x.sqlite3_column_int64(stmt, i);
+          const big = x.sqlite3_column_int64(stmt, c);
           row[i] = intMode === "string" ? big.toString() : big;
         }
         break;
       }
       case SQLITE.FLOAT:
-        row[i] = x.sqlite3_column_double(stmt, i);
+        row[i] = x.sqlite3_column_double(stmt, c);
         break;
       case SQLITE.TEXT: {
-        const p = x.sqlite3_column_text(stmt, i);
-        row[i] = sqlite.decode(p, x.sqlite3_column_bytes(stmt, i));
+        const p = x.sqlite3_column_text(stmt, c);
+        row[i] = sqlite.decode(p, x.sqlite3_column_bytes(stmt, c));
         break;
       }
       case SQLITE.BLOB:
-        row[i] = readBlob(sqlite, stmt, i);
+        row[i] = readBlob(sqlite, stmt, c);
         break;
       default:
         row[i] = null;
     }
   }
-  return row;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import { createClient } from "../../../src/browser.js";
 import { LibsqlBatchError, LibsqlError } from "../../../src/errors.js";
+import { receivedArrays } from "../../../src/received-rows.js";
 import { connectWorker, openWorkerTransport } from "../../../src/worker/open-worker-transport.js";
 import {
   deleteWorkerDatabase,
@@ -74,6 +75,8 @@ const lib = {
   /** The browser entry's `createClient` (the embedded replica tests use it with `syncUrl`). */
   createClient,
   openWorkerTransport,
+  /** Rows a transport returned, as arrays of values. */
+  rows: receivedArrays,
   connectWorker,
   importWorkerDatabase,
   deleteWorkerDatabase,
