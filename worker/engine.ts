@@ -35,6 +35,8 @@ import { batchIfReadOnly, executeIfReadOnly, isReadOnlySql } from "./replica/rea
 import { arrayRows, type RowFormat } from "./row-format.js";
 import { runBatch, stmtArgs } from "./run-batch.js";
 import { openHandle } from "./sqlite/open-handle.js";
+import { readRow } from "./sqlite/read-row.js";
+import { probeResultRow } from "./sqlite/result-cells.js";
 import { Sqlite } from "./sqlite/sqlite.js";
 import type { Sqlite3Module } from "./sqlite/sqlite3-module.js";
 import { probeStatementLayout, type StatementLayout } from "./sqlite/statement-layout.js";
@@ -103,7 +105,9 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
       const sqlite = new Sqlite(await this.#options.loadSqlite());
       const probe = openHandle(sqlite, ":memory:", null);
       try {
-        return { sqlite, layout: probeStatementLayout(sqlite, probe) };
+        const layout = probeStatementLayout(sqlite, probe);
+        probeResultRow(sqlite, probe, (stmt, n) => readRow(sqlite, stmt, n, "bigint"));
+        return { sqlite, layout };
       } finally {
         sqlite.x.sqlite3_close_v2(probe);
       }

@@ -1,6 +1,7 @@
 import type { IntMode, ResultValue } from "../../src/proto.js";
 import type { ValueBlockWriter } from "../../src/worker/value-block.js";
 import { SQLITE } from "./raw-exports.js";
+import { API, cellBytes, cellFloat, cellInteger, cellLength, cellType, MEM_SIZE, resultRow } from "./result-cells.js";
 import type { Sqlite } from "./sqlite.js";
 
 /**
@@ -16,7 +17,11 @@ export function readRow(sqlite: Sqlite, stmt: number, n: number, intMode: IntMod
   return row;
 }
 
-/** Reads the current row of `stmt` as `readRow` does, into `row` from index `at` onwards. */
+/**
+ * Reads the current row of `stmt` as `readRow` does, into `row` from index
+ * `at` onwards: plain cells straight from the heap (`result-cells.ts`), the
+ * others through the C API.
+ */
 export function readRowInto(
   sqlite: Sqlite,
   stmt: number,
@@ -25,36 +30,58 @@ export function readRowInto(
   row: ResultValue[],
   at: number,
 ): void {
-  const { x } = sqlite;
+  const first = resultRow(sqlite, stmt);
   for (let c = 0; c < n; c++) {
-    const i = at + c;
-    switch (x.sqlite3_column_type(stmt, c)) {
+    const mem = first + c * MEM_SIZE;
+    switch (first === 0 ? API : cellType(sqlite, mem)) {
+      case SQLITE.NULL:
+        row[at + c] = null;
+        break;
       case SQLITE.INTEGER: {
-        // Reading as a double is exact for every safe integer and avoids a
-        // BigInt allocation per cell; larger magnitudes fall back to int64.
-        const d = x.sqlite3_column_double(stmt, c);
-        if (Number.isSafeInteger(d)) {
-          row[i] = intMode === "number" ? d : intMode === "bigint" ? BigInt(d) : String(d);
-        } else {
-          const big = x.sqlite3_column_int64(stmt, c);
-          row[i] = intMode === "string" ? big.toString() : big;
-        }
+        const d = cellInteger(sqlite, mem);
+        row[at + c] = intMode === "number" ? d : intMode === "bigint" ? BigInt(d) : String(d);
         break;
       }
       case SQLITE.FLOAT:
-        row[i] = x.sqlite3_column_double(stmt, c);
+        row[at + c] = cellFloat(sqlite, mem);
         break;
-      case SQLITE.TEXT: {
-        const p = x.sqlite3_column_text(stmt, c);
-        row[i] = sqlite.decode(p, x.sqlite3_column_bytes(stmt, c));
+      case SQLITE.TEXT:
+        row[at + c] = sqlite.decode(cellBytes(sqlite, mem), cellLength(sqlite, mem));
         break;
-      }
       case SQLITE.BLOB:
-        row[i] = readBlob(sqlite, stmt, c);
+        row[at + c] = copyBlob(sqlite, cellBytes(sqlite, mem), cellLength(sqlite, mem));
         break;
       default:
-        row[i] = null;
+        row[at + c] = readCell(sqlite, stmt, c, intMode);
     }
+  }
+}
+
+/** Reads cell `c` of the current row through the C API. */
+function readCell(sqlite: Sqlite, stmt: number, c: number, intMode: IntMode): ResultValue {
+  const { x } = sqlite;
+  switch (x.sqlite3_column_type(stmt, c)) {
+    case SQLITE.INTEGER: {
+      // Reading as a double is exact for every safe integer and avoids a
+      // BigInt allocation per cell; larger magnitudes fall back to int64.
+      const d = x.sqlite3_column_double(stmt, c);
+      if (Number.isSafeInteger(d)) return intMode === "number" ? d : intMode === "bigint" ? BigInt(d) : String(d);
+      const big = x.sqlite3_column_int64(stmt, c);
+      return intMode === "string" ? big.toString() : big;
+    }
+    case SQLITE.FLOAT:
+      return x.sqlite3_column_double(stmt, c);
+    case SQLITE.TEXT: {
+      // sqlite3_column_text first: it may convert the value, changing its byte count.
+      const p = x.sqlite3_column_text(stmt, c);
+      return sqlite.decode(p, x.sqlite3_column_bytes(stmt, c));
+    }
+    case SQLITE.BLOB: {
+      const p = x.sqlite3_column_blob(stmt, c);
+      return copyBlob(sqlite, p, x.sqlite3_column_bytes(stmt, c));
+    }
+    default:
+      return null;
   }
 }
 
@@ -64,48 +91,72 @@ export function readRowInto(
  * numbers until the page reads them.
  */
 export function packRow(sqlite: Sqlite, stmt: number, n: number, intMode: IntMode, writer: ValueBlockWriter): void {
-  const { x } = sqlite;
-  const columnType = x.sqlite3_column_type;
-  const columnDouble = x.sqlite3_column_double;
-  const asNumber = intMode === "number";
-  const asBigint = intMode === "bigint";
-  for (let i = 0; i < n; i++) {
-    switch (columnType(stmt, i)) {
-      case SQLITE.INTEGER: {
-        const d = columnDouble(stmt, i);
-        if (Number.isSafeInteger(d)) {
-          if (asNumber) writer.pushNumber(d);
-          else if (asBigint) writer.pushSafeInteger(d);
-          else writer.pushString(String(d));
-        } else {
-          const big = x.sqlite3_column_int64(stmt, i);
-          if (asNumber || asBigint) writer.pushInteger(big);
-          else writer.pushString(big.toString());
-        }
+  const first = resultRow(sqlite, stmt);
+  for (let c = 0; c < n; c++) {
+    const mem = first + c * MEM_SIZE;
+    switch (first === 0 ? API : cellType(sqlite, mem)) {
+      case SQLITE.NULL:
+        writer.pushNull();
         break;
-      }
+      case SQLITE.INTEGER:
+        packInteger(writer, cellInteger(sqlite, mem), intMode);
+        break;
       case SQLITE.FLOAT:
-        writer.pushNumber(columnDouble(stmt, i));
+        writer.pushNumber(cellFloat(sqlite, mem));
         break;
-      case SQLITE.TEXT: {
-        // sqlite3_column_text first: it may convert the value, changing its byte count.
-        const p = x.sqlite3_column_text(stmt, i);
-        writer.pushUtf8(sqlite.u8, p, x.sqlite3_column_bytes(stmt, i));
+      case SQLITE.TEXT:
+        writer.pushUtf8(sqlite.u8, cellBytes(sqlite, mem), cellLength(sqlite, mem));
         break;
-      }
       case SQLITE.BLOB:
-        writer.pushOther(readBlob(sqlite, stmt, i));
+        writer.pushOther(copyBlob(sqlite, cellBytes(sqlite, mem), cellLength(sqlite, mem)));
         break;
       default:
-        writer.pushNull();
+        packCell(sqlite, stmt, c, intMode, writer);
     }
   }
 }
 
-/** Copies the blob in column `i` out of the heap. */
-function readBlob(sqlite: Sqlite, stmt: number, i: number): ArrayBuffer {
+function packInteger(writer: ValueBlockWriter, d: number, intMode: IntMode): void {
+  if (intMode === "number") writer.pushNumber(d);
+  else if (intMode === "bigint") writer.pushSafeInteger(d);
+  else writer.pushString(String(d));
+}
+
+/** Packs cell `c` of the current row, read through the C API. */
+function packCell(sqlite: Sqlite, stmt: number, c: number, intMode: IntMode, writer: ValueBlockWriter): void {
   const { x } = sqlite;
-  const p = x.sqlite3_column_blob(stmt, i);
-  const size = x.sqlite3_column_bytes(stmt, i);
+  switch (x.sqlite3_column_type(stmt, c)) {
+    case SQLITE.INTEGER: {
+      const d = x.sqlite3_column_double(stmt, c);
+      if (Number.isSafeInteger(d)) {
+        packInteger(writer, d, intMode);
+      } else {
+        const big = x.sqlite3_column_int64(stmt, c);
+        if (intMode === "string") writer.pushString(big.toString());
+        else writer.pushInteger(big);
+      }
+      break;
+    }
+    case SQLITE.FLOAT:
+      writer.pushNumber(x.sqlite3_column_double(stmt, c));
+      break;
+    case SQLITE.TEXT: {
+      // sqlite3_column_text first: it may convert the value, changing its byte count.
+      const p = x.sqlite3_column_text(stmt, c);
+      writer.pushUtf8(sqlite.u8, p, x.sqlite3_column_bytes(stmt, c));
+      break;
+    }
+    case SQLITE.BLOB: {
+      const p = x.sqlite3_column_blob(stmt, c);
+      writer.pushOther(copyBlob(sqlite, p, x.sqlite3_column_bytes(stmt, c)));
+      break;
+    }
+    default:
+      writer.pushNull();
+  }
+}
+
+/** Copies `size` bytes of a blob at `p` out of the heap. */
+function copyBlob(sqlite: Sqlite, p: number, size: number): ArrayBuffer {
   return size === 0 ? new ArrayBuffer(0) : sqlite.u8.slice(p, p + size).buffer;
 }

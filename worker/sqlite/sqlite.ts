@@ -20,6 +20,13 @@ export class Sqlite {
   readonly #memory: WebAssembly.Memory;
   #u8: Uint8Array;
   #i32: Int32Array;
+  #f64: Float64Array;
+  /**
+   * Byte offset of `Vdbe.pResultRow` in this build (the current row's values),
+   * for reading result cells straight from the heap; -1 until `probeResultRow`
+   * found and checked it, and then the C API reads them.
+   */
+  resultRowOffset = -1;
   #scratch = 0;
   #scratchSize = 0;
   /** 16 bytes for out-parameters (ppStmt, pzTail, sizes). */
@@ -31,6 +38,7 @@ export class Sqlite {
     this.#memory = (module.wasm as unknown as { memory: WebAssembly.Memory }).memory;
     this.#u8 = new Uint8Array(this.#memory.buffer);
     this.#i32 = new Int32Array(this.#memory.buffer);
+    this.#f64 = new Float64Array(this.#memory.buffer);
     this.out = this.malloc(16);
   }
 
@@ -49,9 +57,16 @@ export class Sqlite {
     return this.#i32;
   }
 
+  /** 64-bit float view of the wasm heap, refreshed after memory growth. */
+  get f64(): Float64Array {
+    if (this.#f64.length === 0) this.#refresh();
+    return this.#f64;
+  }
+
   #refresh(): void {
     this.#u8 = new Uint8Array(this.#memory.buffer);
     this.#i32 = new Int32Array(this.#memory.buffer);
+    this.#f64 = new Float64Array(this.#memory.buffer);
   }
 
   /** Allocates `n` bytes with sqlite3_malloc; throws SQLITE_NOMEM on failure. */
