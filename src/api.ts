@@ -223,7 +223,7 @@ export interface Statement {
 
 /** Options of a cursor. */
 export interface CursorOptions {
-  /** Rows fetched per round trip (default 1000). */
+  /** Rows fetched per round trip (default 4096). */
   chunkSize?: number;
 }
 

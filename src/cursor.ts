@@ -7,7 +7,11 @@ import { buildRows } from "./result-set.js";
 import type { TransportCursor } from "./transport.js";
 
 /** Rows fetched per round trip unless the caller says otherwise. */
-export const DEFAULT_CHUNK_SIZE = 1000;
+/**
+ * Rows per chunk when the caller gives none: streaming 1M rows through a
+ * worker ran at 0.55x the raw rate in chunks of 1000, 0.69x in chunks of 4096.
+ */
+export const DEFAULT_CHUNK_SIZE = 4096;
 
 /**
  * An async iterator over a statement's rows, fetched from the transport in

@@ -17,6 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { build, type InlineConfig, preview } from "vite";
+import { DEFAULT_CHUNK_SIZE } from "../../src/cursor.js";
 import { libsqlWeb } from "../../src/vite-plugin.js";
 import { type ChromiumSession, launchChromium } from "../../test/browser/rig/chromium.js";
 import type { InsertPath, TripKind } from "./main.js";
@@ -27,7 +28,8 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PER_ROW = process.env.BENCH_PER_ROW !== "0";
 const TRIP_BLOCKS = 10;
 const TRIPS_PER_BLOCK = 500;
-const CHUNK_SIZES = [1000, 10_000];
+/** Cursor chunk sizes streamed: a small one, the default, a large one. */
+const CHUNK_SIZES = [1000, DEFAULT_CHUNK_SIZE, 10_000];
 const SAMPLE_EVERY_MS = 25;
 
 function median(values: number[]): number {
@@ -238,7 +240,7 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
   );
   for (const chunkSize of CHUNK_SIZES) {
     line(
-      `  client.cursor(), chunkSize ${chunkSize}`,
+      `  client.cursor(), chunkSize ${chunkSize}${chunkSize === DEFAULT_CHUNK_SIZE ? " (default)" : ""}`,
       `${t.median(`stream ${chunkSize}`).toFixed(0)} ms`,
       "",
       rate(`stream ${chunkSize}`, "raw stream"),
