@@ -4,6 +4,7 @@ import { ErrorCode, LibsqlError } from "./errors.js";
 import { StreamExecutor } from "./executor.js";
 import { Lifecycle } from "./lifecycle.js";
 import type { IntMode, Stmt } from "./proto.js";
+import { RowsBuilder } from "./result-set.js";
 import { toStmt } from "./statements.js";
 import { LibsqlTransaction } from "./transaction.js";
 import type { Transport, TransportStream } from "./transport.js";
@@ -57,7 +58,8 @@ export class LibsqlClient extends StreamExecutor implements Client {
 
   protected async run(stmt: Stmt): Promise<ResultSet> {
     const main = this.#ready?.main ?? (await this.stream());
-    return this.resultSet(await main.execute(stmt, this.intMode));
+    const rows = new RowsBuilder(this.intMode);
+    return rows.finish(await main.execute(stmt, this.intMode, rows.add));
   }
 
   async batch(stmts: Array<InStatement | [string, InArgs?]>, mode: TransactionMode = "deferred"): Promise<ResultSet[]> {

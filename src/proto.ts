@@ -34,6 +34,9 @@ export interface FlatRows {
 /** Rows as a transport hands them to the client: an array of values per row, or flat. */
 export type ReceivedRows = ResultValue[][] | FlatRows;
 
+/** Takes a batch of a statement's rows, with its column names, before the statement's result. */
+export type RowsAhead<Rows> = (rows: Rows, columns: string[]) => void;
+
 /** One SQL statement with its arguments. */
 export interface Stmt {
   /** Exactly one SQL statement. */
@@ -205,7 +208,7 @@ export interface EngineApi<Rows = ResultValue[][]> {
    * which decodes them meanwhile); the result then holds only the rows
    * after the last batch.
    */
-  execute(conn: number, stmt: Stmt, intMode: IntMode, onRows?: (rows: Rows) => void): Promise<StmtResult<Rows>>;
+  execute(conn: number, stmt: Stmt, intMode: IntMode, onRows?: RowsAhead<Rows>): Promise<StmtResult<Rows>>;
   /** Runs a batch of conditional steps in order. */
   batch(conn: number, steps: BatchStep[], intMode: IntMode): Promise<BatchResult<Rows>>;
   /** Runs every statement of an SQL script, discarding rows. */
@@ -225,7 +228,7 @@ export interface EngineApi<Rows = ResultValue[][]> {
     args: ArgValue[] | Record<string, ArgValue>,
     intMode: IntMode,
     maxRows?: number,
-    onRows?: (rows: Rows) => void,
+    onRows?: RowsAhead<Rows>,
   ): Promise<StmtResult<Rows>>;
   /**
    * Runs a prepared statement once per argument list, atomically (inside a

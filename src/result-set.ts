@@ -80,6 +80,45 @@ function checkSafe(values: readonly Value[]): void {
   for (let i = 0; i < values.length; i++) if (typeof values[i] === "bigint") throw unsafeIntegerError();
 }
 
+/**
+ * Builds a statement's rows as they arrive: batches handed over ahead of the
+ * result (`add`, a `RowsAhead`), then the result's own. A RangeError for an
+ * unsafe integer waits for the result, so that the call settles once.
+ */
+export class RowsBuilder {
+  readonly #intMode: IntMode;
+  readonly #rows: Row[] = [];
+  #error: unknown;
+
+  constructor(intMode: IntMode) {
+    this.#intMode = intMode;
+  }
+
+  readonly add = (rows: ReceivedRows, columns: string[]): void => {
+    if (this.#error !== undefined) return;
+    try {
+      const built = buildRows(columns, rows, this.#intMode);
+      for (let i = 0; i < built.length; i++) this.#rows.push(built[i] as Row);
+    } catch (error) {
+      this.#error = error;
+    }
+  };
+
+  /** The result set: the rows built so far, then `result`'s. */
+  finish(result: StmtResult<ReceivedRows>): ResultSet {
+    if (this.#rows.length === 0 && this.#error === undefined) return buildResultSet(result, this.#intMode);
+    this.add(result.rows, result.columns);
+    if (this.#error !== undefined) throw this.#error;
+    return new ResultSetImpl(
+      result.columns,
+      result.columnTypes,
+      this.#rows,
+      result.rowsAffected,
+      result.lastInsertRowid,
+    );
+  }
+}
+
 /** The client-facing result of a statement. */
 export function buildResultSet(result: StmtResult<ReceivedRows>, intMode: IntMode): ResultSet {
   return new ResultSetImpl(

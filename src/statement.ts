@@ -9,11 +9,12 @@ import type {
   BatchStep,
   IntMode,
   ReceivedRows,
+  RowsAhead,
   RunManyResult,
   Stmt,
   StmtResult,
 } from "./proto.js";
-import { buildResultSet, buildRows, ResultSetImpl } from "./result-set.js";
+import { buildRows, ResultSetImpl, RowsBuilder } from "./result-set.js";
 import { toArgs } from "./statements.js";
 import type { TransportCursor, TransportStatement } from "./transport.js";
 
@@ -66,20 +67,24 @@ export class LibsqlStatement implements Statement {
     this.#lifecycle.check();
   }
 
-  #query(args: InArgs | undefined, maxRows?: number): Promise<StmtResult<ReceivedRows>> {
+  #query(
+    args: InArgs | undefined,
+    maxRows?: number,
+    onRows?: RowsAhead<ReceivedRows>,
+  ): Promise<StmtResult<ReceivedRows>> {
     this.#check();
     const { args: positional, namedArgs } = toArgs(args);
     const values: readonly ArgValue[] | Readonly<Record<string, ArgValue>> = namedArgs ?? positional ?? [];
-    return this.#stmt.query(values, this.#host.intMode, maxRows);
+    return this.#stmt.query(values, this.#host.intMode, maxRows, onRows);
   }
 
   async run(args?: InArgs): Promise<ResultSet> {
-    return buildResultSet(await this.#query(args), this.#host.intMode);
+    const rows = new RowsBuilder(this.#host.intMode);
+    return rows.finish(await this.#query(args, undefined, rows.add));
   }
 
   async all(args?: InArgs): Promise<Row[]> {
-    const result = await this.#query(args);
-    return buildRows(result.columns, result.rows, this.#host.intMode);
+    return (await this.run(args)).rows;
   }
 
   async get(args?: InArgs): Promise<Row | undefined> {

@@ -8,6 +8,7 @@ import type {
   DescribeResult,
   IntMode,
   ReceivedRows,
+  RowsAhead,
   RunManyResult,
   Stmt,
   StmtResult,
@@ -40,7 +41,11 @@ export interface Transport {
  * stream on which the client ran BEGIN.
  */
 export interface TransportStream {
-  execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult<ReceivedRows>>;
+  /**
+   * Runs one statement. A transport may hand rows to `onRows` in batches
+   * before the result (which then holds only the rest); others ignore it.
+   */
+  execute(stmt: Stmt, intMode: IntMode, onRows?: RowsAhead<ReceivedRows>): Promise<StmtResult<ReceivedRows>>;
   batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult<ReceivedRows>>;
   sequence(sql: string): Promise<void>;
   describe(sql: string): Promise<DescribeResult>;
@@ -59,6 +64,7 @@ export interface TransportStatement {
     args: readonly ArgValue[] | Readonly<Record<string, ArgValue>>,
     intMode: IntMode,
     maxRows?: number,
+    onRows?: RowsAhead<ReceivedRows>,
   ): Promise<StmtResult<ReceivedRows>>;
   /**
    * Runs the statement once per argument list, atomically (see

@@ -17,6 +17,7 @@ import type {
   ReplicaEngineApi,
   ReplicaOfflineApi,
   ResultValue,
+  RowsAhead,
   RunManyResult,
   Stmt,
   StmtResult,
@@ -305,7 +306,7 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
     return { sqlite, backend };
   }
 
-  execute(conn: number, stmt: Stmt, intMode: IntMode, onRows?: (rows: Rows) => void): Promise<StmtResult<Rows>> {
+  execute(conn: number, stmt: Stmt, intMode: IntMode, onRows?: RowsAhead<Rows>): Promise<StmtResult<Rows>> {
     return this.#run(conn, (c) =>
       c.db.statement(stmt.sql).run(stmtArgs(stmt), intMode, stmt.wantRows ?? true, undefined, this.#rows, onRows),
     );
@@ -354,7 +355,7 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
     args: ArgValue[] | Record<string, ArgValue>,
     intMode: IntMode,
     maxRows?: number,
-    onRows?: (rows: Rows) => void,
+    onRows?: RowsAhead<Rows>,
   ): Promise<StmtResult<Rows>> {
     return this.#run(conn, (c) => {
       const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);

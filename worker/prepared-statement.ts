@@ -1,5 +1,13 @@
 import { LibsqlBatchError, LibsqlError } from "../src/errors.js";
-import type { ArgValue, DescribeResult, IntMode, ResultValue, RunManyResult, StmtResult } from "../src/proto.js";
+import type {
+  ArgValue,
+  DescribeResult,
+  IntMode,
+  ResultValue,
+  RowsAhead,
+  RunManyResult,
+  StmtResult,
+} from "../src/proto.js";
 import { arrayRows, type RowFormat } from "./row-format.js";
 import { bindArgs, bindValue } from "./sqlite/bind-args.js";
 import { SQLITE } from "./sqlite/raw-exports.js";
@@ -130,7 +138,7 @@ export class PreparedStatement {
     wantRows = true,
     maxRows = Number.POSITIVE_INFINITY,
     format: RowFormat<Rows> = arrayRows as unknown as RowFormat<Rows>,
-    onRows?: (rows: Rows) => void,
+    onRows?: RowsAhead<Rows>,
   ): StmtResult<Rows> {
     const { x } = this.#sqlite;
     const stmt = this.ptr;
@@ -151,7 +159,7 @@ export class PreparedStatement {
           collector.add(this.#sqlite, stmt, intMode);
           if (++read >= maxRows) break;
           if (collector.count >= batch) {
-            (onRows as (rows: Rows) => void)(collector.finish());
+            (onRows as RowsAhead<Rows>)(collector.finish(), this.columnInfo().columns);
             collector = format.collect(n);
           }
         } else if (rc === SQLITE.DONE) {

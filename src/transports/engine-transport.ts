@@ -8,6 +8,7 @@ import type {
   EngineApi,
   IntMode,
   ReceivedRows,
+  RowsAhead,
   Stmt,
   StmtResult,
 } from "../proto.js";
@@ -54,8 +55,8 @@ class EngineStream implements TransportStream {
     this.conn = conn;
   }
 
-  execute(stmt: Stmt, intMode: IntMode): Promise<StmtResult<ReceivedRows>> {
-    return this.#engine.execute(this.conn, stmt, intMode);
+  execute(stmt: Stmt, intMode: IntMode, onRows?: RowsAhead<ReceivedRows>): Promise<StmtResult<ReceivedRows>> {
+    return this.#engine.execute(this.conn, stmt, intMode, onRows);
   }
 
   batch(steps: BatchStep[], intMode: IntMode): Promise<BatchResult<ReceivedRows>> {
@@ -84,8 +85,12 @@ class EngineStream implements TransportStream {
     const conn = this.conn;
     return {
       info,
-      query: (args: readonly ArgValue[] | Readonly<Record<string, ArgValue>>, intMode: IntMode, maxRows?: number) =>
-        engine.query(conn, stmtId, args as ArgValue[] | Record<string, ArgValue>, intMode, maxRows),
+      query: (
+        args: readonly ArgValue[] | Readonly<Record<string, ArgValue>>,
+        intMode: IntMode,
+        maxRows?: number,
+        onRows?: RowsAhead<ReceivedRows>,
+      ) => engine.query(conn, stmtId, args as ArgValue[] | Record<string, ArgValue>, intMode, maxRows, onRows),
       runMany: (argsList: (ArgValue[] | Record<string, ArgValue>)[]) => engine.runMany(conn, stmtId, argsList),
       close: () => engine.finalize(conn, stmtId),
     };

@@ -55,9 +55,9 @@ export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire
     }
   };
   // Rows the engine read while the statement still runs go to the page at once.
-  const ahead = (id: number) => (rows: RowsWire) => {
+  const ahead = (id: number) => (rows: RowsWire, columns: string[]) => {
     const transfer: Transferable[] = [];
-    port.postMessage([HOT, id, ANSWER_ROWS_AHEAD, encodeRows(rows, transfer)] satisfies HotResponse, transfer);
+    port.postMessage([HOT, id, ANSWER_ROWS_AHEAD, encodeRows(rows, transfer), columns] satisfies HotResponse, transfer);
   };
   port.addEventListener("message", (event: MessageEvent) => {
     const request = event.data as HotRequest;

@@ -19,6 +19,7 @@ import type {
   ReplicaChange,
   ReplicaEngineApi,
   ReplicaOfflineApi,
+  RowsAhead,
   RunManyResult,
   Stmt,
   StmtResult,
@@ -62,7 +63,7 @@ interface Waiting {
   /** Sees the answer before it is decoded (to ask for more early). */
   arrived: ((wire: never) => void) | undefined;
   /** Takes rows sent ahead of the answer. */
-  ahead: ((rows: RowsWire) => void) | undefined;
+  ahead: ((rows: RowsWire, columns: string[]) => void) | undefined;
 }
 
 /**
@@ -128,7 +129,7 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
     transfer: Transferable[],
     decode: (wire: W) => T,
     arrived?: (wire: W) => void,
-    ahead?: (rows: RowsWire) => void,
+    ahead?: (rows: RowsWire, columns: string[]) => void,
   ): Promise<T> {
     if (this.#ended) return Promise.reject(this.#terminated());
     return new Promise<T>((resolve, reject) => {
@@ -155,7 +156,7 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
     if (!waiting) return;
     if (response[2] === ANSWER_ROWS_AHEAD) {
       try {
-        waiting.ahead?.(response[3]);
+        waiting.ahead?.(response[3], response[4]);
       } catch (error) {
         this.#waiting.delete(response[1]);
         waiting.reject(error);
@@ -225,16 +226,22 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
     return this.#cleanup(() => this.#remote.close(conn));
   }
 
-  execute(conn: number, stmt: Stmt, intMode: IntMode): Promise<StmtResult<ReceivedRows>> {
-    return this.#rowsHot([HOT, ++this.#nextId, OP_EXECUTE, conn, encodeStmt(stmt), intMode]);
+  execute(
+    conn: number,
+    stmt: Stmt,
+    intMode: IntMode,
+    onRows?: RowsAhead<ReceivedRows>,
+  ): Promise<StmtResult<ReceivedRows>> {
+    return this.#rowsHot([HOT, ++this.#nextId, OP_EXECUTE, conn, encodeStmt(stmt), intMode], onRows);
   }
 
   /**
    * A hot call answered with a statement result, whose rows may partly come
    * ahead of it: those are decoded as they arrive, while the worker still
-   * reads, and the result's own rows are added after them.
+   * reads, and go to `onRows`; without it, the result's own rows are added
+   * after them.
    */
-  #rowsHot(request: HotRequest): Promise<StmtResult<ReceivedRows>> {
+  #rowsHot(request: HotRequest, onRows: RowsAhead<ReceivedRows> | undefined): Promise<StmtResult<ReceivedRows>> {
     let before: FlatRows | undefined;
     return this.#hot(
       request,
@@ -244,8 +251,9 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
         return before ? { ...result, rows: appendRows(before, result.rows) } : result;
       },
       undefined,
-      (rows) => {
-        before = appendRows(before ?? { width: 0, count: 0, values: [] }, decodeRows(rows));
+      (rows, columns) => {
+        if (onRows) onRows(decodeRows(rows), columns);
+        else before = appendRows(before ?? { width: 0, count: 0, values: [] }, decodeRows(rows));
       },
     );
   }
@@ -282,8 +290,9 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
     args: ArgValue[] | Record<string, ArgValue>,
     intMode: IntMode,
     maxRows?: number,
+    onRows?: RowsAhead<ReceivedRows>,
   ): Promise<StmtResult<ReceivedRows>> {
-    return this.#rowsHot([HOT, ++this.#nextId, OP_QUERY, conn, stmtId, args, intMode, maxRows]);
+    return this.#rowsHot([HOT, ++this.#nextId, OP_QUERY, conn, stmtId, args, intMode, maxRows], onRows);
   }
 
   runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult> {

@@ -76,4 +76,4 @@ export const ANSWER_ROWS_AHEAD = 2;
 export type HotResponse =
   | [marker: typeof HOT, id: number, kind: typeof ANSWER_RESULT, value: HotResult]
   | [marker: typeof HOT, id: number, kind: typeof ANSWER_ERROR, error: EncodedError]
-  | [marker: typeof HOT, id: number, kind: typeof ANSWER_ROWS_AHEAD, rows: RowsWire];
+  | [marker: typeof HOT, id: number, kind: typeof ANSWER_ROWS_AHEAD, rows: RowsWire, columns: string[]];

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LibsqlError } from "../../src/errors.js";
 import { receivedArrays } from "../../src/received-rows.js";
+import { RowsBuilder } from "../../src/result-set.js";
 import type { RowsWire } from "../../src/worker/hot-wire.js";
 import { serveHotCalls } from "../../src/worker/serve-hot-calls.js";
 import { WorkerEngine } from "../../src/worker/worker-engine.js";
@@ -61,6 +62,30 @@ describe("rows sent ahead of a result", () => {
     expect(receivedArrays(queried.rows)).toEqual(want);
     expect(receivedArrays((await page.query(conn, stmtId, [], "bigint", 1)).rows)).toEqual([want[0]]);
     await engine.finalize(conn, stmtId);
+  });
+
+  it("hands the batches to the caller with their columns, and the result keeps the rest", async () => {
+    const sql = numbers(30_000, "i AS n, 'row ' || i AS label");
+    const batches: { count: number; columns: string[] }[] = [];
+    const rest = await page.execute(conn, { sql }, "number", (rows, columns) => {
+      batches.push({ count: receivedArrays(rows).length, columns });
+    });
+    expect(batches.length).toBeGreaterThan(1);
+    for (const batch of batches) expect(batch.columns).toEqual(["n", "label"]);
+    const total = batches.reduce((n, b) => n + b.count, 0) + receivedArrays(rest.rows).length;
+    expect(total).toBe(30_000);
+  });
+
+  it("builds rows batch by batch, and an unsafe integer in a batch fails the call once it ends", async () => {
+    const sql = numbers(30_000, "i, CASE WHEN i = 20000 THEN 9007199254740993 ELSE i END AS v");
+    const rows = new RowsBuilder("bigint");
+    const result = rows.finish(await page.execute(conn, { sql }, "bigint", rows.add));
+    expect(result.rows).toHaveLength(30_000);
+    expect(result.rows[19_999]?.v).toBe(9007199254740993n);
+    expect(result.rows[29_999]?.[0]).toBe(30_000n);
+    const failing = new RowsBuilder("number");
+    const answer = await page.execute(conn, { sql }, "number", failing.add);
+    expect(() => failing.finish(answer)).toThrow(RangeError);
   });
 
   it("sends nothing ahead for a small result", async () => {
