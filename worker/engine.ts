@@ -57,6 +57,12 @@ export interface EngineOptions<Rows = ResultValue[][]> {
    * return (arrays of values when absent; a browser worker packs them).
    */
   rows?: RowFormat<Rows>;
+  /**
+   * Honour `onRows` (hand rows over in batches while a statement runs): worth
+   * it where another thread takes them (a browser worker); in-process it only
+   * splits the rows, so it is off unless set.
+   */
+  rowsAhead?: boolean;
 }
 
 interface Loaded {
@@ -98,6 +104,11 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
   constructor(options: EngineOptions<Rows>) {
     this.#options = options;
     this.#rows = options.rows ?? (arrayRows as unknown as RowFormat<Rows>);
+  }
+
+  /** `onRows` where this engine hands rows over ahead (`EngineOptions.rowsAhead`). */
+  #ahead(onRows: RowsAhead<Rows> | undefined): RowsAhead<Rows> | undefined {
+    return this.#options.rowsAhead ? onRows : undefined;
   }
 
   /** Loads the wasm module once; a failed load is retried on the next call. */
@@ -308,7 +319,9 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
 
   execute(conn: number, stmt: Stmt, intMode: IntMode, onRows?: RowsAhead<Rows>): Promise<StmtResult<Rows>> {
     return this.#run(conn, (c) =>
-      c.db.statement(stmt.sql).run(stmtArgs(stmt), intMode, stmt.wantRows ?? true, undefined, this.#rows, onRows),
+      c.db
+        .statement(stmt.sql)
+        .run(stmtArgs(stmt), intMode, stmt.wantRows ?? true, undefined, this.#rows, this.#ahead(onRows)),
     );
   }
 
@@ -359,7 +372,7 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
   ): Promise<StmtResult<Rows>> {
     return this.#run(conn, (c) => {
       const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);
-      return stmt.run(args, intMode, true, maxRows, this.#rows, onRows);
+      return stmt.run(args, intMode, true, maxRows, this.#rows, this.#ahead(onRows));
     });
   }
 

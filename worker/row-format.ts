@@ -1,5 +1,5 @@
-import type { IntMode, ReceivedRows, ResultValue } from "../src/proto.js";
-import { BLOCK_MIN_VALUES, type RowsWire } from "../src/worker/hot-wire.js";
+import type { FlatRows, IntMode, ReceivedRows, ResultValue } from "../src/proto.js";
+import { BLOCK_MIN_VALUES, type PackedRows, type RowsWire } from "../src/worker/hot-wire.js";
 import { ValueBlockWriter } from "../src/worker/value-block.js";
 import { packRow, readRow, readRowInto } from "./sqlite/read-row.js";
 import type { Sqlite } from "./sqlite/sqlite.js";
@@ -51,6 +51,50 @@ class ArrayRows implements RowCollector<ResultValue[][]> {
 }
 
 /**
+ * Collects rows as an array per row while they are few (below
+ * `BLOCK_MIN_VALUES` values: a bulk form costs more than it saves there),
+ * then in a bulk form of the subclass's.
+ */
+abstract class FewThenBulk<Bulk> implements RowCollector<ResultValue[][] | Bulk> {
+  protected readonly width: number;
+  #few: ResultValue[][] | null = [];
+  #count = 0;
+
+  constructor(width: number) {
+    this.width = width;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(sqlite: Sqlite, stmt: number, intMode: IntMode): void {
+    const few = this.#few;
+    if (few !== null) {
+      if ((this.#count + 1) * this.width < BLOCK_MIN_VALUES) {
+        few.push(readRow(sqlite, stmt, this.width, intMode));
+        this.#count++;
+        return;
+      }
+      this.begin(few);
+      this.#few = null;
+    }
+    this.addBulk(sqlite, stmt, intMode, this.#count);
+    this.#count++;
+  }
+
+  finish(): ResultValue[][] | Bulk {
+    return this.#few ?? this.finishBulk(this.#count);
+  }
+
+  /** Takes over the rows collected so far, as the bulk form starts. */
+  protected abstract begin(few: ResultValue[][]): void;
+  /** Reads the current row of `stmt` as row number `index`. */
+  protected abstract addBulk(sqlite: Sqlite, stmt: number, intMode: IntMode, index: number): void;
+  protected abstract finishBulk(count: number): Bulk;
+}
+
+/**
  * Rows laid end to end in one array (`FlatRows`), or an array per row while
  * they are few: what an in-process client reads fastest (no array per row).
  */
@@ -58,83 +102,41 @@ export const flatRows: RowFormat<ReceivedRows> = {
   collect: (width) => new FlatRowsCollector(width),
 };
 
-class FlatRowsCollector implements RowCollector<ReceivedRows> {
-  readonly #width: number;
-  #rows: ResultValue[][] | null = [];
+class FlatRowsCollector extends FewThenBulk<FlatRows> {
   readonly #values: ResultValue[] = [];
-  #count = 0;
 
-  constructor(width: number) {
-    this.#width = width;
+  protected override begin(few: ResultValue[][]): void {
+    for (const row of few) for (const value of row) this.#values.push(value);
   }
 
-  get count(): number {
-    return this.#count;
+  protected override addBulk(sqlite: Sqlite, stmt: number, intMode: IntMode, index: number): void {
+    readRowInto(sqlite, stmt, this.width, intMode, this.#values, index * this.width);
   }
 
-  add(sqlite: Sqlite, stmt: number, intMode: IntMode): void {
-    const width = this.#width;
-    const rows = this.#rows;
-    if (rows !== null) {
-      if ((this.#count + 1) * width < BLOCK_MIN_VALUES) {
-        rows.push(readRow(sqlite, stmt, width, intMode));
-        this.#count++;
-        return;
-      }
-      for (const row of rows) for (const value of row) this.#values.push(value);
-      this.#rows = null;
-    }
-    readRowInto(sqlite, stmt, width, intMode, this.#values, this.#count * width);
-    this.#count++;
-  }
-
-  finish(): ReceivedRows {
-    return this.#rows ?? { width: this.#width, count: this.#count, values: this.#values };
+  protected override finishBulk(count: number): FlatRows {
+    return { width: this.width, count, values: this.#values };
   }
 }
 
-/**
- * Rows packed into a value block, or plain arrays while they are few (a
- * block's typed arrays cost more than they save below `BLOCK_MIN_VALUES`).
- */
+/** Rows packed into a value block, or plain arrays while they are few. */
 export const packedRows: RowFormat<RowsWire> = {
   collect: (width) => new PackedRowsCollector(width),
 };
 
-class PackedRowsCollector implements RowCollector<RowsWire> {
-  readonly #width: number;
-  #rows: ResultValue[][] = [];
+class PackedRowsCollector extends FewThenBulk<PackedRows> {
   #writer: ValueBlockWriter | null = null;
-  #count = 0;
 
-  constructor(width: number) {
-    this.#width = width;
+  protected override begin(few: ResultValue[][]): void {
+    const writer = new ValueBlockWriter(this.width * 256);
+    for (const row of few) for (const value of row) writer.push(value);
+    this.#writer = writer;
   }
 
-  get count(): number {
-    return this.#count;
+  protected override addBulk(sqlite: Sqlite, stmt: number, intMode: IntMode): void {
+    packRow(sqlite, stmt, this.width, intMode, this.#writer as ValueBlockWriter);
   }
 
-  add(sqlite: Sqlite, stmt: number, intMode: IntMode): void {
-    const width = this.#width;
-    let writer = this.#writer;
-    if (writer === null) {
-      if ((this.#count + 1) * width < BLOCK_MIN_VALUES) {
-        this.#rows.push(readRow(sqlite, stmt, width, intMode));
-        this.#count++;
-        return;
-      }
-      writer = new ValueBlockWriter(width * 256);
-      for (const row of this.#rows) for (const value of row) writer.push(value);
-      this.#rows = [];
-      this.#writer = writer;
-    }
-    packRow(sqlite, stmt, width, intMode, writer);
-    this.#count++;
-  }
-
-  finish(): RowsWire {
-    const writer = this.#writer;
-    return writer === null ? this.#rows : { width: this.#width, count: this.#count, block: writer.finish() };
+  protected override finishBulk(count: number): PackedRows {
+    return { width: this.width, count, block: (this.#writer as ValueBlockWriter).finish() };
   }
 }

@@ -20,7 +20,11 @@ const numbers = (n: number, select: string) =>
  */
 describe("rows sent ahead of a result", () => {
   const channel = new MessageChannel();
-  const engine = new Engine<RowsWire>({ loadSqlite: () => loadNodeSqlite("optimized"), rows: packedRows });
+  const engine = new Engine<RowsWire>({
+    loadSqlite: () => loadNodeSqlite("optimized"),
+    rows: packedRows,
+    rowsAhead: true,
+  });
   const plain = new Engine({ loadSqlite: () => loadNodeSqlite("optimized") });
   let page: WorkerEngine;
   let conn: number;

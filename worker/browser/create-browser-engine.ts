@@ -22,5 +22,6 @@ export function createBrowserEngine(options: BrowserEngineOptions = {}): Engine<
     loadSqlite: () => loadBrowserSqlite(options.wasm),
     storages: { "opfs-sahpool": new SahpoolStorage(), opfs: new OpfsStorage() },
     rows: packedRows,
+    rowsAhead: true,
   });
 }
