@@ -94,6 +94,7 @@ export class RowsBuilder {
     this.#intMode = intMode;
   }
 
+  /** Builds a batch of rows handed over ahead of the result (bound: pass it as a callback). */
   readonly add = (rows: ReceivedRows, columns: string[]): void => {
     if (this.#error !== undefined) return;
     try {

@@ -101,17 +101,20 @@ export class ValueBlockWriter {
     else this.pushOther(value);
   }
 
+  /** Adds a string, to travel as a string. */
   pushString(value: string): void {
     const i = this.#slot();
     this.#tags[i] = STRING;
     this.#strings.push(value);
   }
 
+  /** Adds NULL. */
   pushNull(): void {
     const i = this.#slot();
     this.#tags[i] = NULL;
   }
 
+  /** Adds a number. */
   pushNumber(value: number): void {
     const i = this.#slot();
     this.#tags[i] = NUMBER;
