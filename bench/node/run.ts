@@ -5,7 +5,8 @@
  *   npm run bench            # optimised engine
  *   npm run bench -- original # the package's original wasm, for comparison
  *
- * Workloads (as in shared/docs/browser-notes.md): a 100k-row insert in one
+ * Workloads (as in shared/docs/browser-notes.md; the sizes and ids are the
+ * browser bench's, `bench/browser/workload.ts`): a 100k-row insert in one
  * transaction, 10k point selects by primary key, reading 100k rows.
  */
 import { createClient } from "../../src/node.js";
@@ -14,21 +15,12 @@ import { loadNodeSqlite } from "../../worker/node/load-node-sqlite.js";
 import { openHandle } from "../../worker/sqlite/open-handle.js";
 import { SQLITE } from "../../worker/sqlite/raw-exports.js";
 import { Sqlite } from "../../worker/sqlite/sqlite.js";
+import { pointIds, ROWS } from "../browser/workload.js";
 
-const ROWS = 100_000;
-const SELECTS = 10_000;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const flavour: WasmFlavour = process.argv[2] === "original" ? "original" : "optimized";
 
-const ids = (() => {
-  let x = 2463534242;
-  return Array.from({ length: SELECTS }, () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return ((x >>> 0) % ROWS) + 1;
-  });
-})();
+const ids = pointIds();
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,6 +1,6 @@
-import { closeSync, fsyncSync, openSync } from "node:fs";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { fsyncDirectory } from "../../worker/node/fsync-directory.js";
 import { checkMeta, type MetaStore, type ReplicaMeta } from "./replica-meta.js";
 
 /**
@@ -43,23 +43,6 @@ export class NodeMetaStore implements MetaStore {
       await rm(temp, { force: true }).catch(() => {});
       throw error;
     }
-    syncDirectory(dirname(this.#path));
-  }
-}
-
-/** Makes a rename in `dir` durable (a no-op where directories cannot be opened, as on Windows). */
-function syncDirectory(dir: string): void {
-  let fd: number;
-  try {
-    fd = openSync(dir, "r");
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch {
-    // Some file systems refuse fsync on directories; the rename is as durable as they allow.
-  } finally {
-    closeSync(fd);
+    fsyncDirectory(dirname(this.#path));
   }
 }

@@ -30,19 +30,12 @@ async function clearFiles(page: Page, text: string): Promise<string[]> {
 
 /** Runs `sql` in the browser and returns the last statement's rows. */
 function run(page: Page, storage: Storage, path: string, sql: string[], encryption?: EncryptionSpec) {
-  return page.evaluate(
-    async ({ storage, path, sql, encryption }) => {
-      const t = await window.lib.openWorkerTransport({ storage, path, encryption, busyTimeoutMs: 10_000 });
-      try {
-        let rows: unknown[][] = [];
-        for (const statement of sql) rows = window.lib.rows((await t.main.execute({ sql: statement }, "number")).rows);
-        return rows;
-      } finally {
-        await t.close();
-      }
-    },
-    { storage, path, sql, encryption },
-  );
+  return page.evaluate(({ storage, path, sql, encryption }) => window.lib.runSql({ storage, path, encryption }, sql), {
+    storage,
+    path,
+    sql,
+    encryption,
+  });
 }
 
 /** The database exported from the browser (encrypted as stored, or `decrypt`ed), written to a file here. */

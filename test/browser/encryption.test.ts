@@ -32,16 +32,7 @@ async function clearFiles(page: Page, text: string): Promise<string[]> {
 /** Runs `sql` in the browser on an encrypted database and returns the last statement's rows. */
 function run(page: Page, storage: Storage, path: string, sql: string[], key = KEY): Promise<unknown[][]> {
   return page.evaluate(
-    async ({ storage, path, sql, key }) => {
-      const t = await window.lib.openWorkerTransport({ storage, path, encryption: { key }, busyTimeoutMs: 10_000 });
-      try {
-        let rows: unknown[][] = [];
-        for (const statement of sql) rows = window.lib.rows((await t.main.execute({ sql: statement }, "number")).rows);
-        return rows;
-      } finally {
-        await t.close();
-      }
-    },
+    ({ storage, path, sql, key }) => window.lib.runSql({ storage, path, encryption: { key } }, sql),
     { storage, path, sql, key },
   );
 }

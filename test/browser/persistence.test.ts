@@ -16,19 +16,11 @@ const STORAGES: { storage: Storage; coi: boolean; rounds: number }[] = [
 
 /** Opens `name`, runs `sql` statements in order and returns the last result's rows; closes the transport. */
 function run(page: Page, storage: Storage, name: string, sql: string[]): Promise<unknown[][]> {
-  return page.evaluate(
-    async ({ storage, name, sql }) => {
-      const t = await window.lib.openWorkerTransport({ storage, path: name, busyTimeoutMs: 10_000 });
-      try {
-        let rows: unknown[][] = [];
-        for (const statement of sql) rows = window.lib.rows((await t.main.execute({ sql: statement }, "number")).rows);
-        return rows;
-      } finally {
-        await t.close();
-      }
-    },
-    { storage, name, sql },
-  );
+  return page.evaluate(({ storage, name, sql }) => window.lib.runSql({ storage, path: name }, sql), {
+    storage,
+    name,
+    sql,
+  });
 }
 
 describe.each(STORAGES)("$storage persistence in Chromium", ({ storage, coi, rounds }) => {

@@ -1,43 +1,25 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import Libsql from "libsql";
-import type { ArgValue, EncryptionSpec, ReceivedRows, StmtResult } from "../../src/proto.js";
-import { receivedArrays } from "../../src/received-rows.js";
+import type { EncryptionSpec, ReceivedRows } from "../../src/proto.js";
 import type { Engine } from "../../worker/engine.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
+import { connectFileDb, type FileDb } from "../node-storage/helpers.js";
 import { type Child, spawnTsx, waitForLine } from "../support/child-process.js";
 
 /** Clear text every test row carries, to look for in files at rest. */
 export const MARKER = "PLAINTEXT-MARKER-7f3a";
 
 /** An engine connection to an encrypted (or plain) `file:` database. */
-export interface WebDb {
-  engine: Engine<ReceivedRows>;
-  conn: number;
-  run(sql: string, args?: ArgValue[]): Promise<StmtResult>;
-  /** First column of the first row. */
-  value(sql: string, args?: ArgValue[]): Promise<unknown>;
-  close(): Promise<void>;
-}
+export type WebDb = FileDb;
 
 /** Opens `path` through `engine` (default: a new Node engine) with `encryption`. */
-export async function openWeb(
+export function openWeb(
   path: string,
   encryption?: EncryptionSpec,
   engine: Engine<ReceivedRows> = createNodeEngine(),
 ): Promise<WebDb> {
-  const conn = await engine.open({ storage: "file", path, encryption });
-  const run = async (sql: string, args: ArgValue[] = []) => {
-    const result = await engine.execute(conn, { sql, args }, "number");
-    return { ...result, rows: receivedArrays(result.rows) };
-  };
-  return {
-    engine,
-    conn,
-    run,
-    value: async (sql, args) => (await run(sql, args)).rows[0]?.[0],
-    close: () => engine.close(conn),
-  };
+  return connectFileDb(engine, { storage: "file", path, encryption });
 }
 
 /** Opens `path` with native libSQL, with `encryptionKey` when `key` is given. */

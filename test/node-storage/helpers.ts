@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ArgValue, ReceivedRows, StmtResult } from "../../src/proto.js";
+import type { ArgValue, OpenRequest, ReceivedRows, StmtResult } from "../../src/proto.js";
 import { receivedArrays } from "../../src/received-rows.js";
 import type { Engine } from "../../worker/engine.js";
 import { createNodeEngine } from "../../worker/node/node-engine.js";
@@ -41,7 +41,12 @@ export async function openFileDb(
   engine: Engine<ReceivedRows> = createNodeEngine(),
   busyTimeoutMs?: number,
 ): Promise<FileDb> {
-  const conn = await engine.open({ storage: "file", path, busyTimeoutMs });
+  return connectFileDb(engine, { storage: "file", path, busyTimeoutMs });
+}
+
+/** Opens `request` through `engine`, with the query helpers of `FileDb`. */
+export async function connectFileDb(engine: Engine<ReceivedRows>, request: OpenRequest): Promise<FileDb> {
+  const conn = await engine.open(request);
   const run = async (sql: string, args: ArgValue[] = []) => {
     const result = await engine.execute(conn, { sql, args }, "number");
     return { ...result, rows: receivedArrays(result.rows) };

@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import type { Sqlite } from "../sqlite/sqlite.js";
 import { FileLock, type LockHolder, LockLevel } from "./file-lock.js";
+import { fsyncDirectory } from "./fsync-directory.js";
 import { sleepSync } from "./sleep-sync.js";
 
 /** Name the VFS is registered under in each wasm module. */
@@ -394,28 +395,4 @@ function writeI64(sqlite: Sqlite, p: number, value: number): void {
   const i32 = sqlite.i32;
   i32[p >> 2] = value % 0x1_0000_0000;
   i32[(p >> 2) + 1] = Math.floor(value / 0x1_0000_0000);
-}
-
-/**
- * Makes a directory entry change (a created or deleted journal) durable, as
- * SQLite's unix VFS does. Platforms that cannot open or sync a directory
- * (Windows, some file systems) skip it.
- */
-function fsyncDirectory(dir: string): void {
-  let fd: number;
-  try {
-    fd = openSync(dir, "r");
-  } catch {
-    return;
-  }
-  try {
-    fsyncSync(fd);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== "EINVAL" && code !== "EPERM" && code !== "EISDIR" && code !== "EBADF" && code !== "ENOTSUP") {
-      throw error;
-    }
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -5,7 +5,11 @@
 import { createClient } from "../../../src/browser.js";
 import { LibsqlBatchError, LibsqlError } from "../../../src/errors.js";
 import { receivedArrays } from "../../../src/received-rows.js";
-import { connectWorker, openWorkerTransport } from "../../../src/worker/open-worker-transport.js";
+import {
+  connectWorker,
+  openWorkerTransport,
+  type WorkerTransportOptions,
+} from "../../../src/worker/open-worker-transport.js";
 import {
   deleteWorkerDatabase,
   importWorkerDatabase,
@@ -71,12 +75,25 @@ function ask<T>(worker: Worker, message: unknown): Promise<T> {
   });
 }
 
+/** Opens a worker transport on `request`, runs `sql` in order and returns the last statement's rows; closes it. */
+async function runSql(request: Omit<WorkerTransportOptions, "worker">, sql: string[]): Promise<unknown[][]> {
+  const t = await openWorkerTransport({ busyTimeoutMs: 10_000, ...request });
+  try {
+    let rows: unknown[][] = [];
+    for (const statement of sql) rows = receivedArrays((await t.main.execute({ sql: statement }, "number")).rows);
+    return rows;
+  } finally {
+    await t.close();
+  }
+}
+
 const lib = {
   /** The browser entry's `createClient` (the embedded replica tests use it with `syncUrl`). */
   createClient,
   openWorkerTransport,
   /** Rows a transport returned, as arrays of values. */
   rows: receivedArrays,
+  runSql,
   connectWorker,
   importWorkerDatabase,
   deleteWorkerDatabase,

@@ -71,46 +71,47 @@ export async function buildPage(outDir: string, cacheDir: string): Promise<void>
 }
 
 /** Builds the test page (`vite build`) into a temporary folder and serves it with `vite preview` on 127.0.0.1. */
-export async function startPreviewServer(): Promise<PageServer> {
-  const temp = await mkdtemp(join(tmpdir(), "libsql-web-page-"));
-  const outDir = join(temp, "dist");
-  try {
+export function startPreviewServer(): Promise<PageServer> {
+  return serveFromTemp("libsql-web-page-", "vite preview", async (temp) => {
+    const outDir = join(temp, "dist");
     const config = baseConfig(join(temp, "vite-cache"));
     await buildPage(outDir, config.cacheDir as string);
-    const server = await preview({
-      ...config,
-      build: { outDir },
-      preview: { host: "127.0.0.1", port: 0, strictPort: true },
-    });
-    const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error("vite preview did not report its URL");
-    return {
-      url,
-      async close() {
-        try {
-          await server.close();
-        } finally {
-          await rm(temp, { recursive: true, force: true });
-        }
-      },
-    };
-  } catch (error) {
-    await rm(temp, { recursive: true, force: true });
-    throw error;
-  }
+    return preview({ ...config, build: { outDir }, preview: { host: "127.0.0.1", port: 0, strictPort: true } });
+  });
 }
 
 /** Serves the test page from source with `vite dev` on 127.0.0.1. */
-export async function startDevServer(): Promise<PageServer> {
-  const temp = await mkdtemp(join(tmpdir(), "libsql-web-dev-"));
-  try {
+export function startDevServer(): Promise<PageServer> {
+  return serveFromTemp("libsql-web-dev-", "vite dev", async (temp) => {
     const server = await createServer({
       ...baseConfig(join(temp, "vite-cache")),
       server: { host: "127.0.0.1", port: 0, strictPort: true, hmr: false, watch: null },
     });
     await server.listen();
+    return server;
+  });
+}
+
+/** A Vite server, as far as serving the page goes. */
+interface ViteServer {
+  resolvedUrls: { local: string[] } | null;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a server (`what`, for errors) with a fresh temporary folder, which
+ * goes when the server closes or fails to start.
+ */
+async function serveFromTemp(
+  prefix: string,
+  what: string,
+  start: (temp: string) => Promise<ViteServer>,
+): Promise<PageServer> {
+  const temp = await mkdtemp(join(tmpdir(), prefix));
+  try {
+    const server = await start(temp);
     const url = server.resolvedUrls?.local[0];
-    if (!url) throw new Error("vite dev did not report its URL");
+    if (!url) throw new Error(`${what} did not report its URL`);
     return {
       url,
       async close() {
