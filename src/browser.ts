@@ -42,6 +42,7 @@ function workerOptions(config: ExpandedConfig) {
     path: config.path,
     busyTimeoutMs: config.timeout,
     encryption: encryptionOf(config),
+    sharedLane: config.sharedLane,
   };
 }
 

@@ -33,6 +33,7 @@ export interface ExpandedConfig {
   readonly signal: AbortSignal | undefined;
   readonly storage: "opfs-sahpool" | "opfs";
   readonly worker: Worker | MessagePort | undefined;
+  readonly sharedLane: boolean | undefined;
 }
 
 const SUPPORTED = '"libsql:", "https:", "http:", "wss:", "ws:", "file:" and "opfs:"';
@@ -168,6 +169,7 @@ export function expandConfig(input: Config | string): ExpandedConfig {
     signal: config.signal,
     storage,
     worker: config.worker,
+    sharedLane: config.sharedLane,
   });
 }
 

@@ -17,6 +17,17 @@ export type IntMode = "number" | "bigint" | "string";
  */
 export type ArgValue = null | string | number | bigint | Uint8Array;
 
+/**
+ * `count` positional argument lists of `width` values each, read value by
+ * value in order: how many lists reach the engine's worker (one block, no
+ * array per list to build before binding).
+ */
+export interface PackedArgs {
+  readonly width: number;
+  readonly count: number;
+  next(): ArgValue;
+}
+
 /** A value received from the engine; integers follow the request's `IntMode`. */
 export type ResultValue = null | string | number | bigint | ArrayBuffer;
 
@@ -235,7 +246,11 @@ export interface EngineApi<Rows = ResultValue[][]> {
    * savepoint), discarding rows. A failing run undoes them all and throws a
    * `LibsqlBatchError` whose `statementIndex` is the failing list's index.
    */
-  runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult>;
+  runMany(
+    conn: number,
+    stmtId: number,
+    argsList: (ArgValue[] | Record<string, ArgValue>)[] | PackedArgs,
+  ): Promise<RunManyResult>;
   /** Finalises a prepared statement. */
   finalize(conn: number, stmtId: number): Promise<void>;
   /** Starts a cursor over a batch; rows are fetched with `fetchCursor`. */

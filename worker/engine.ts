@@ -11,6 +11,7 @@ import type {
   ExportOptions,
   IntMode,
   OpenRequest,
+  PackedArgs,
   PreparedInfo,
   ReplicaApplied,
   ReplicaChange,
@@ -28,7 +29,7 @@ import { DatabaseCipher, refuseEncryptedWithoutKey } from "./crypto/database-cip
 import { EncryptionErrorCode, notADatabaseError } from "./crypto/encryption-errors.js";
 import { Database } from "./database.js";
 import { EngineCursor } from "./engine-cursor.js";
-import type { PreparedStatement } from "./prepared-statement.js";
+import { isPackedArgs, type PreparedStatement } from "./prepared-statement.js";
 import { applyFrames, writeImage } from "./replica/apply-frames.js";
 import { diffChanges } from "./replica/changeset-diff.js";
 import { guardOfflineWrites, takeRefusal } from "./replica/offline-guard.js";
@@ -376,10 +377,14 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
     });
   }
 
-  runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult> {
+  runMany(
+    conn: number,
+    stmtId: number,
+    argsList: (ArgValue[] | Record<string, ArgValue>)[] | PackedArgs,
+  ): Promise<RunManyResult> {
     return this.#run(conn, (c) => {
       const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);
-      if (!Array.isArray(argsList)) {
+      if (!Array.isArray(argsList) && !isPackedArgs(argsList)) {
         throw new LibsqlError("runMany expects an array of argument lists", ErrorCode.ARGS_INVALID);
       }
       // A savepoint makes the runs atomic inside a transaction or, outside one, is one.

@@ -27,6 +27,5 @@ const api = exposedApi(engine, transfer);
 addEventListener("message", (event: MessageEvent) => {
   const port: unknown = event.data?.[CONNECT_MESSAGE];
   if (!(port instanceof MessagePort)) return;
-  serveHotCalls(port, engine);
-  expose(api, port);
+  expose(api, serveHotCalls(port, engine));
 });

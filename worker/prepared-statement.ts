@@ -3,6 +3,7 @@ import type {
   ArgValue,
   DescribeResult,
   IntMode,
+  PackedArgs,
   ResultValue,
   RowsAhead,
   RunManyResult,
@@ -27,6 +28,16 @@ export interface SessionFlags {
 
 /** Positional or named arguments, as a statement takes them. */
 export type Args = readonly ArgValue[] | Readonly<Record<string, ArgValue>> | undefined;
+
+/** True for argument lists packed in a block (`PackedArgs`), rather than an array of lists. */
+export function isPackedArgs(value: unknown): value is PackedArgs {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    typeof (value as PackedArgs).next === "function"
+  );
+}
 
 /**
  * One prepared `sqlite3_stmt`: binds, steps and reads rows through the raw C
@@ -191,24 +202,37 @@ export class PreparedStatement {
    * path (one bind, step and reset per list, no result objects). The caller
    * makes it atomic. A failure names the list it came from.
    */
-  runMany(argsList: readonly Args[]): RunManyResult {
+  runMany(argsList: readonly Args[] | PackedArgs): RunManyResult {
     const { x } = this.#sqlite;
     const stmt = this.ptr;
     const db = this.#db;
     const before = x.sqlite3_total_changes(db);
     // A positional list as long as the statement's parameters binds value by
-    // value; anything else goes through bind()'s checks (and its errors).
+    // value (packed ones straight from their block); anything else goes
+    // through bind()'s checks (and its errors).
     const count = x.sqlite3_bind_parameter_count(stmt);
     const sqlite = this.#sqlite;
+    const packed = isPackedArgs(argsList) ? argsList : undefined;
+    const lists = packed ? packed.count : (argsList as readonly Args[]).length;
     let large = false;
     this.beforeStep();
-    for (let i = 0; i < argsList.length; i++) {
+    for (let i = 0; i < lists; i++) {
       try {
-        const args = argsList[i];
-        if (Array.isArray(args) && args.length === count) {
-          for (let p = 0; p < count; p++) large = bindValue(sqlite, db, stmt, p + 1, args[p]) || large;
+        if (packed) {
+          if (packed.width === count) {
+            for (let p = 0; p < count; p++) large = bindValue(sqlite, db, stmt, p + 1, packed.next()) || large;
+          } else {
+            const args = new Array<ArgValue>(packed.width);
+            for (let p = 0; p < packed.width; p++) args[p] = packed.next();
+            large = this.bind(args) || large;
+          }
         } else {
-          large = this.bind(args) || large;
+          const args = (argsList as readonly Args[])[i];
+          if (Array.isArray(args) && args.length === count) {
+            for (let p = 0; p < count; p++) large = bindValue(sqlite, db, stmt, p + 1, args[p]) || large;
+          } else {
+            large = this.bind(args) || large;
+          }
         }
         let rc = x.sqlite3_step(stmt);
         while (rc === SQLITE.ROW) rc = x.sqlite3_step(stmt);
@@ -223,7 +247,7 @@ export class PreparedStatement {
     if (large) x.sqlite3_clear_bindings(stmt);
     return {
       rowsAffected: x.sqlite3_total_changes(db) - before,
-      lastInsertRowid: argsList.length > 0 ? x.sqlite3_last_insert_rowid(db) : undefined,
+      lastInsertRowid: lists > 0 ? x.sqlite3_last_insert_rowid(db) : undefined,
     };
   }
 

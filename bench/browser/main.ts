@@ -25,20 +25,23 @@ import {
   STREAM,
   STREAM_ROWS,
   type Timed,
+  TRIP_KINDS,
+  type TripKind,
 } from "./workload.js";
 
 /** Ways of inserting ROWS rows in one transaction through the client. */
 export type InsertPath = "run-many" | "tx-prepared-run" | "tx-execute" | "batch" | "tx-batch";
 
-/** Round trips measured side by side, block after block. */
-export type TripKind = "bare" | "stub" | "transport" | "execute" | "get";
-
 let engineWorker: Worker | undefined;
 let client: Client | undefined;
+/** A client on a worker of its own that keeps to messages (no shared lane). */
+let messageClient: Client | undefined;
+let messageWorker: Worker | undefined;
 let transport: WorkerTransport | undefined;
 let raw: Worker | undefined;
 let ping: MessagePort | undefined;
 let stub: WorkerEngine | undefined;
+let stubMessage: WorkerEngine | undefined;
 const ids = pointIds();
 
 function active(): Client {
@@ -90,16 +93,17 @@ function bare(n: number): Promise<number> {
 /** `n` sequential point selects of one kind, starting at `ids[from]`. */
 async function trips(kind: TripKind, from: number, n: number): Promise<number> {
   if (kind === "bare") return bare(n);
-  if (kind === "stub") {
-    const engine = stub as WorkerEngine;
+  if (kind === "stub" || kind === "stub-message") {
+    const engine = (kind === "stub" ? stub : stubMessage) as WorkerEngine;
     return time(async () => {
       for (let i = from; i < from + n; i++)
         await engine.execute(0, { sql: POINT, args: [ids[i % ids.length] as number] }, "number");
     });
   }
-  const c = active();
+  const message = kind === "execute-message" || kind === "get-message";
+  const c = message ? (messageClient as Client) : active();
   const t = transport as WorkerTransport;
-  const stmt = kind === "get" ? await c.prepare(POINT) : undefined;
+  const stmt = kind === "get" || kind === "get-message" ? await c.prepare(POINT) : undefined;
   try {
     return await time(async () => {
       for (let i = from; i < from + n; i++) {
@@ -107,7 +111,8 @@ async function trips(kind: TripKind, from: number, n: number): Promise<number> {
         let found: unknown;
         if (kind === "transport")
           found = receivedRow((await t.main.execute({ sql: POINT, args: [id] }, "number")).rows, 0);
-        else if (kind === "execute") found = (await c.execute({ sql: POINT, args: [id] })).rows[0];
+        else if (kind === "execute" || kind === "execute-message")
+          found = (await c.execute({ sql: POINT, args: [id] })).rows[0];
         else found = await stmt?.get([id]);
         if (found === undefined) throw new Error(`no row ${id}`);
       }
@@ -123,15 +128,22 @@ const bench = {
    * a bare worker transport on another (to tell the client's cost from the
    * transport's), and the bench worker with its own databases.
    */
-  async start(): Promise<{ clientMs: number; rawMs: number; crossOriginIsolated: boolean }> {
+  async start(): Promise<{ clientMs: number; rawMs: number; crossOriginIsolated: boolean; laneAnswers: number }> {
     const started = performance.now();
     engineWorker = new Worker(new URL("../../worker/main.js", import.meta.url), { type: "module", name: "libsql-web" });
     client = createClient({ url: ":memory:", worker: engineWorker });
     await client.execute(CREATE);
+    await client.execute(FILL_T);
     await client.execute(CREATE_BIG);
     await client.execute(FILL_BIG);
     transport = await openWorkerTransport({ storage: "memory", path: "", worker: connectWorker(engineWorker) });
     for (const sql of [CREATE, FILL_T]) await transport.main.execute({ sql }, "number");
+    messageWorker = new Worker(new URL("../../worker/main.js", import.meta.url), {
+      type: "module",
+      name: "libsql-web",
+    });
+    messageClient = createClient({ url: ":memory:", worker: messageWorker, sharedLane: false });
+    for (const sql of [CREATE, FILL_T]) await messageClient.execute(sql);
     const clientMs = performance.now() - started;
     raw = new Worker(new URL("./raw-worker.ts", import.meta.url), { type: "module", name: "bench-raw" });
     const { ms: rawMs } = await ask({ op: "open" });
@@ -141,7 +153,12 @@ const bench = {
     const stubChannel = new MessageChannel();
     await ask({ op: "stub-port", port: stubChannel.port2 }, [stubChannel.port2]);
     stub = new WorkerEngine(stubChannel.port1);
-    return { clientMs, rawMs, crossOriginIsolated };
+    const stubMessageChannel = new MessageChannel();
+    await ask({ op: "stub-port", port: stubMessageChannel.port2 }, [stubMessageChannel.port2]);
+    stubMessage = new WorkerEngine(stubMessageChannel.port1, { sharedLane: false });
+    // Two calls: the second finds the worker waiting on the lane, to see that it works here.
+    for (let i = 0; i < 2; i++) await stub.execute(0, { sql: POINT, args: [1] }, "number");
+    return { clientMs, rawMs, crossOriginIsolated, laneAnswers: stub.laneAnswers };
   },
 
   /**
@@ -150,11 +167,10 @@ const bench = {
    * moment of this shared machine hits them alike. Milliseconds per block.
    */
   async roundTrips(blocks: number, perBlock: number): Promise<Record<TripKind, number[]>> {
-    const kinds: TripKind[] = ["bare", "stub", "transport", "execute", "get"];
-    const out: Record<TripKind, number[]> = { bare: [], stub: [], transport: [], execute: [], get: [] };
+    const out = Object.fromEntries(TRIP_KINDS.map((kind) => [kind, [] as number[]])) as Record<TripKind, number[]>;
     for (let b = 0; b < blocks; b++) {
-      for (let k = 0; k < kinds.length; k++) {
-        const kind = kinds[(b + k) % kinds.length] as TripKind;
+      for (let k = 0; k < TRIP_KINDS.length; k++) {
+        const kind = TRIP_KINDS[(b + k) % TRIP_KINDS.length] as TripKind;
         out[kind].push(await trips(kind, b * perBlock, perBlock));
       }
     }
@@ -236,6 +252,9 @@ const bench = {
     raw?.terminate();
     ping?.close();
     stub?.end("was stopped");
+    stubMessage?.end("was stopped");
+    messageClient?.close();
+    messageWorker?.terminate();
     await transport?.close();
     client?.close();
     client = undefined;

@@ -8,7 +8,8 @@
  * Both sides use memory databases (the raw baseline of the issue), so the
  * ratios show the cost of the client and the worker RPC, not of storage.
  * Environment: BENCH_RUNS (default 5), BENCH_PER_ROW=0 skips the two
- * insert paths that make one round trip per row (each takes ~10 s a run).
+ * insert paths that make one round trip per row (each takes ~10 s a run),
+ * BENCH_TRIPS_ONLY=1 measures the round trips alone.
  * Not a test: it prints figures and the goals of issue 3.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -20,12 +21,13 @@ import { build, type InlineConfig, preview } from "vite";
 import { DEFAULT_CHUNK_SIZE } from "../../src/cursor.js";
 import { libsqlWeb } from "../../src/vite-plugin.js";
 import { type ChromiumSession, launchChromium } from "../../test/browser/rig/chromium.js";
-import type { InsertPath, TripKind } from "./main.js";
+import type { InsertPath } from "./main.js";
 import { WorkerHeap } from "./worker-heap.js";
-import { type BaselineOp, ROWS, SELECTS, STREAM_ROWS } from "./workload.js";
+import { type BaselineOp, ROWS, SELECTS, STREAM_ROWS, TRIP_KINDS, type TripKind } from "./workload.js";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PER_ROW = process.env.BENCH_PER_ROW !== "0";
+const TRIPS_ONLY = process.env.BENCH_TRIPS_ONLY === "1";
 const TRIP_BLOCKS = 10;
 const TRIPS_PER_BLOCK = 500;
 /** Cursor chunk sizes streamed: a small one, the default, a large one. */
@@ -140,7 +142,7 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
   const started = await page.evaluate(() => window.bench.start());
   const heap = await WorkerHeap.attach(page, (title) => title === "libsql-web");
   const t = new Timings();
-  const trips: Record<TripKind, number[]> = { bare: [], stub: [], transport: [], execute: [], get: [] };
+  const trips = Object.fromEntries(TRIP_KINDS.map((kind) => [kind, [] as number[]])) as Record<TripKind, number[]>;
   const memory: Memory[] = [];
   const insertPaths: InsertPath[] = PER_ROW
     ? ["run-many", "batch", "tx-batch", "tx-prepared-run", "tx-execute"]
@@ -148,6 +150,11 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
   const baseline = (op: BaselineOp) => page.evaluate((o) => window.bench.baseline(o), op);
   for (let run = 0; run < RUNS; run++) {
     process.stderr.write(`run ${run + 1}/${RUNS}\n`);
+    const blocks = await page.evaluate(([b, n]) => window.bench.roundTrips(b, n), [TRIP_BLOCKS, TRIPS_PER_BLOCK]);
+    for (const kind of Object.keys(trips) as TripKind[]) trips[kind].push(...blocks[kind]);
+    t.add("raw points", await baseline("points"));
+    t.add("engine points", await baseline("engine-points"));
+    if (TRIPS_ONLY) continue;
     t.add("raw insert", await baseline("insert"));
     t.add("engine insert", await baseline("engine-insert"));
     for (const path of insertPaths) {
@@ -155,10 +162,6 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
       t.add(`raw insert before ${path}`, await baseline("insert"));
       t.add(`insert ${path}`, await page.evaluate((p) => window.bench.insert(p), path));
     }
-    const blocks = await page.evaluate(([b, n]) => window.bench.roundTrips(b, n), [TRIP_BLOCKS, TRIPS_PER_BLOCK]);
-    for (const kind of Object.keys(trips) as TripKind[]) trips[kind].push(...blocks[kind]);
-    t.add("raw points", await baseline("points"));
-    t.add("engine points", await baseline("engine-points"));
     t.add("raw read", await baseline("read"));
     t.add("engine read", await baseline("engine-read"));
     t.add("read execute", await page.evaluate(() => window.bench.read()));
@@ -175,7 +178,8 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
 
   console.log(
     `libsql-web browser benchmark: memory databases, production build, Chromium ${chromium.context.browser()?.version() ?? ""}, ` +
-      `median of ${RUNS} runs (cross-origin isolated: ${started.crossOriginIsolated})`,
+      `median of ${RUNS} runs (cross-origin isolated: ${started.crossOriginIsolated}; ` +
+      `shared lane answered ${started.laneAnswers} of 2 probe calls)`,
   );
   console.log(
     "Ratios are medians of per-run (per-block) ratios, each against a baseline measured in the same run (block).",
@@ -194,13 +198,17 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
   line("engine.execute() point select inside the worker", us(t.median("engine points"), SELECTS));
   for (const [name, kind] of [
     ["protocol alone: WorkerEngine to an engine doing nothing", "stub"],
+    ["  the same, messages only (no shared lane)", "stub-message"],
     ["worker transport execute() (no client)", "transport"],
     ["client.execute()", "execute"],
+    ["  the same, messages only (no shared lane)", "execute-message"],
     ["client prepared statement get()", "get"],
+    ["  the same, messages only (no shared lane)", "get-message"],
   ] as const) {
     line(name, us(perTrip(kind), 1), `bare ${us(perTrip("bare"), 1)}`, `ratio ${ratio(kind).toFixed(2)}x (per block)`);
   }
 
+  if (TRIPS_ONLY) return;
   console.log(`\nInsert ${ROWS / 1000}k rows in one transaction (goal ≤ 1.2x raw)`);
   const rawInsert = t.median("raw insert");
   line("raw C API inside the worker", `${rawInsert.toFixed(0)} ms`, "", `runs ${t.spread("raw insert")} ms`);

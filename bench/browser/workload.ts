@@ -65,3 +65,26 @@ export interface Timed {
 
 /** The bench worker's answer: the timing, or the error. */
 export type RawResponse = Timed | { error: string };
+
+/** Round trips measured side by side, block after block ("-message": the shared lane turned off). */
+export type TripKind =
+  | "bare"
+  | "stub"
+  | "stub-message"
+  | "transport"
+  | "execute"
+  | "execute-message"
+  | "get"
+  | "get-message";
+
+/** Every round trip kind, in the order a block starts with. */
+export const TRIP_KINDS: TripKind[] = [
+  "bare",
+  "stub",
+  "stub-message",
+  "transport",
+  "execute",
+  "execute-message",
+  "get",
+  "get-message",
+];

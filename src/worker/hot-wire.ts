@@ -5,6 +5,7 @@ import type {
   BatchStep,
   CursorChunk,
   CursorEntry,
+  PackedArgs,
   ProtoError,
   ReceivedRows,
   ResultValue,
@@ -149,19 +150,6 @@ export function decodeRows(wire: RowsWire): ReceivedRows {
   return { width, count, values };
 }
 
-/** Decodes packed values into an array per row. */
-function blockArrays(wire: PackedRows): ResultValue[][] {
-  const { width, count } = wire;
-  const reader = new ValueBlockReader(wire.block);
-  const rows = new Array<ResultValue[]>(count);
-  for (let r = 0; r < count; r++) {
-    const row = new Array<ResultValue>(width);
-    for (let c = 0; c < width; c++) row[c] = reader.next() as ResultValue;
-    rows[r] = row;
-  }
-  return rows;
-}
-
 // ---- argument lists (runMany) ----
 
 /** Argument lists: as they are, or positional lists of one width in a block. */
@@ -189,8 +177,11 @@ export function encodeArgsList(
   return { width, count, block };
 }
 
-export function decodeArgsList(wire: ArgsListWire): (ArgValue[] | Record<string, ArgValue>)[] {
-  return Array.isArray(wire) ? wire : (blockArrays(wire) as ArgValue[][]);
+/** Decodes argument lists: packed ones are read value by value as they are bound (no array per list). */
+export function decodeArgsList(wire: ArgsListWire): (ArgValue[] | Record<string, ArgValue>)[] | PackedArgs {
+  if (Array.isArray(wire)) return wire;
+  const reader = new ValueBlockReader(wire.block);
+  return { width: wire.width, count: wire.count, next: () => reader.next() as ArgValue };
 }
 
 /** `runMany`'s result. */

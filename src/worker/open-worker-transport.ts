@@ -22,6 +22,8 @@ export interface WorkerTransportOptions {
   busyTimeoutMs?: number;
   /** Encryption at rest of the database (its key and format); absent for a plain database. */
   encryption?: EncryptionSpec | undefined;
+  /** Calls through shared memory on a cross-origin isolated page (see `Config.sharedLane`); default true. */
+  sharedLane?: boolean | undefined;
   /** Called when the worker is found dead (crashed, terminated), not when the transport is closed. */
   onWorkerEnd?: () => void;
   /** Called once the transport closed (after its connection was given back). */
@@ -49,7 +51,7 @@ export interface WorkerTransport extends Transport {
  * const transport = await openWorkerTransport({ storage: "opfs-sahpool", path: "notes.db" });
  */
 export async function openWorkerTransport(options: WorkerTransportOptions): Promise<WorkerTransport> {
-  const session = await startWorkerSession(options.worker, options.onWorkerEnd);
+  const session = await startWorkerSession(options.worker, options.onWorkerEnd, options.sharedLane);
   try {
     const conn = await session.engine.open({
       storage: options.storage,

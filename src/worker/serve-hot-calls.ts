@@ -1,4 +1,5 @@
-import type { ArgValue, EngineApi, RunManyResult } from "../proto.js";
+import type { Endpoint } from "comlink";
+import type { ArgValue, EngineApi, RowsAhead, RunManyResult } from "../proto.js";
 import { encodeError } from "./error-codec.js";
 import {
   decodeArgsList,
@@ -9,9 +10,8 @@ import {
   encodeRows,
   encodeStmtResult,
   type RowsWire,
-  type StepsWire,
-  type StmtWire,
 } from "./hot-wire.js";
+import { laneClock, WorkerLane } from "./worker-lane.js";
 import {
   ANSWER_ERROR,
   ANSWER_RESULT,
@@ -21,9 +21,11 @@ import {
   type HotRequest,
   type HotResponse,
   type HotResult,
+  type LaneOffer,
   OP_BATCH,
   OP_EXECUTE,
   OP_FETCH_CURSOR,
+  OP_LANE,
   OP_QUERY,
   OP_RUN_MANY,
 } from "./worker-protocol.js";
@@ -32,89 +34,143 @@ import {
  * Serves the hot calls (see `HotCall`) arriving on `port` with `engine`, in
  * the worker, beside comlink on the same port. Each answer moves its typed
  * arrays and blobs; an error travels encoded (`encodeError`), so that
- * `LibsqlError` keeps its class and codes.
+ * `LibsqlError` keeps its class and codes. When the page gives a shared
+ * lane (`OP_LANE`), calls also come and go there (see `shared-lane.ts`).
+ * Returns the endpoint to `expose` comlink on: it sees the port's other
+ * messages only (comlink answers every message it sees, even ours), each
+ * handed over in the order the page posted it.
  */
-export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire>, HotCall>): void {
-  const reply = (id: number, value: HotResult, transfer: Transferable[]) => {
+export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire>, HotCall>): Endpoint {
+  let lane: WorkerLane | undefined;
+  const post = (id: number, kind: number, value: unknown, transfer: Transferable[] = []) => {
     try {
-      port.postMessage([HOT, id, ANSWER_RESULT, value] satisfies HotResponse, transfer);
+      port.postMessage([HOT, id, kind, value] as HotResponse, transfer);
     } catch (error) {
-      fail(id, new TypeError(`the result could not be sent: ${(error as Error)?.message ?? error}`));
+      if (kind === ANSWER_ERROR) throw error;
+      post(id, ANSWER_ERROR, encodeError(new TypeError(`the result could not be sent: ${messageOf(error)}`)));
     }
   };
-  const fail = (id: number, error: unknown) => {
+  const reply = (id: number, kind: number, value: unknown, transfer: Transferable[]) => {
     try {
-      port.postMessage([HOT, id, ANSWER_ERROR, encodeError(error)] satisfies HotResponse);
+      post(id, kind, value, transfer);
     } catch {
-      port.postMessage([
-        HOT,
-        id,
-        ANSWER_ERROR,
-        encodeError(new TypeError("the error could not be sent")),
-      ] satisfies HotResponse);
+      post(id, ANSWER_ERROR, encodeError(new TypeError("the error could not be sent")));
     }
   };
-  // Rows the engine read while the statement still runs go to the page at once.
-  const ahead = (id: number) => (rows: RowsWire, columns: string[]) => {
-    const transfer: Transferable[] = [];
-    port.postMessage([HOT, id, ANSWER_ROWS_AHEAD, encodeRows(rows, transfer), columns] satisfies HotResponse, transfer);
-  };
-  port.addEventListener("message", (event: MessageEvent) => {
-    const request = event.data as HotRequest;
-    if (!Array.isArray(request) || request[0] !== HOT) return;
+  const serve = (request: HotRequest, viaLane: boolean) => {
     const id = request[1];
-    let pending: Promise<never>;
-    let encode: (value: never, transfer: Transferable[]) => HotResult;
+    // Rows the engine read while the statement still runs go to the page at once; the answer follows them by message.
+    let ahead = false;
+    const onRows = (rows: RowsWire, columns: string[]) => {
+      ahead = true;
+      const transfer: Transferable[] = [];
+      port.postMessage(
+        [HOT, id, ANSWER_ROWS_AHEAD, encodeRows(rows, transfer), columns] satisfies HotResponse,
+        transfer,
+      );
+    };
+    let call: Started;
     try {
-      switch (request[2]) {
-        case OP_EXECUTE:
-          pending = engine.execute(
-            request[3],
-            decodeStmt(request[4] as StmtWire),
-            request[5],
-            ahead(id),
-          ) as Promise<never>;
-          encode = encodeStmtResult;
-          break;
-        case OP_BATCH:
-          pending = engine.batch(request[3], decodeSteps(request[4] as StepsWire), request[5]) as Promise<never>;
-          encode = encodeBatchResult;
-          break;
-        case OP_QUERY: {
-          const args = request[5] as ArgValue[] | Record<string, ArgValue>;
-          pending = engine.query(request[3], request[4], args, request[6], request[7], ahead(id)) as Promise<never>;
-          encode = encodeStmtResult;
-          break;
-        }
-        case OP_RUN_MANY:
-          pending = engine.runMany(request[3], request[4], decodeArgsList(request[5])) as Promise<never>;
-          encode = (result: RunManyResult) => [result.rowsAffected, result.lastInsertRowid];
-          break;
-        case OP_FETCH_CURSOR:
-          pending = engine.fetchCursor(request[3], request[4], request[5]) as Promise<never>;
-          encode = encodeCursorChunk;
-          break;
-        default:
-          throw new TypeError(`unknown call ${String(request[2])}`);
-      }
+      call = start(engine, request, onRows);
     } catch (error) {
-      fail(id, error);
-      return;
+      call = { pending: Promise.reject(error), encode: () => [] as never };
     }
-    pending.then(
+    laneClock.inFlight++;
+    const answer = (kind: number, value: unknown, transfer: Transferable[]) => {
+      laneClock.inFlight--;
+      if (viaLane && lane && !ahead) lane.answer(kind, value, () => reply(id, kind, value, transfer));
+      else if (viaLane && lane) {
+        reply(id, kind, value, transfer);
+        lane.answeredByMessage();
+      } else {
+        const parked = lane?.openIfIdle() ?? false;
+        reply(id, kind, value, transfer);
+        if (parked) lane?.park();
+      }
+    };
+    call.pending.then(
       (value) => {
         const transfer: Transferable[] = [];
         let wire: HotResult;
         try {
-          wire = encode(value, transfer);
+          wire = call.encode(value, transfer);
         } catch (error) {
-          fail(id, error);
+          answer(ANSWER_ERROR, encodeError(error), []);
           return;
         }
-        reply(id, wire, transfer);
+        answer(ANSWER_RESULT, wire, transfer);
       },
-      (error: unknown) => fail(id, error),
+      (error: unknown) => answer(ANSWER_ERROR, encodeError(error), []),
     );
+  };
+  const others = new Set<(event: MessageEvent) => void>();
+  port.addEventListener("message", (event: MessageEvent) => {
+    laneClock.eventLoopRan = performance.now();
+    const request = event.data as HotRequest | LaneOffer;
+    const hot = Array.isArray(request) && request[0] === HOT;
+    if (hot && request[2] === OP_LANE) {
+      lane = new WorkerLane(request[3], request[4], (laneRequest) => serve(laneRequest as HotRequest, true));
+    }
+    lane?.received();
+    if (!hot) {
+      for (const listener of others) listener(event);
+      // Comlink closes a MessagePort it released; this endpoint is not one, so close it here once comlink answered.
+      if ((event.data as { type?: unknown })?.type === "RELEASE") setTimeout(() => port.close());
+    } else if (request[2] !== OP_LANE) serve(request, false);
+    lane?.handled();
   });
   port.start();
+  return {
+    postMessage: (message: unknown, transfer?: Transferable[]) => port.postMessage(message, transfer ?? []),
+    addEventListener: (_type: string, listener: EventListenerOrEventListenerObject) => {
+      others.add(listener as (event: MessageEvent) => void);
+    },
+    removeEventListener: (_type: string, listener: EventListenerOrEventListenerObject) => {
+      others.delete(listener as (event: MessageEvent) => void);
+    },
+  };
+}
+
+/** A hot call started: its promise, and how its value is encoded for the page. */
+interface Started {
+  pending: Promise<never>;
+  encode: (value: never, transfer: Transferable[]) => HotResult;
+}
+
+function start(engine: Pick<EngineApi<RowsWire>, HotCall>, request: HotRequest, onRows: RowsAhead<RowsWire>): Started {
+  switch (request[2]) {
+    case OP_EXECUTE:
+      return {
+        pending: engine.execute(request[3], decodeStmt(request[4]), request[5], onRows) as Promise<never>,
+        encode: encodeStmtResult,
+      };
+    case OP_BATCH:
+      return {
+        pending: engine.batch(request[3], decodeSteps(request[4]), request[5]) as Promise<never>,
+        encode: encodeBatchResult,
+      };
+    case OP_QUERY: {
+      const args = request[5] as ArgValue[] | Record<string, ArgValue>;
+      return {
+        pending: engine.query(request[3], request[4], args, request[6], request[7], onRows) as Promise<never>,
+        encode: encodeStmtResult,
+      };
+    }
+    case OP_RUN_MANY:
+      return {
+        pending: engine.runMany(request[3], request[4], decodeArgsList(request[5])) as Promise<never>,
+        encode: (result: RunManyResult) => [result.rowsAffected, result.lastInsertRowid],
+      };
+    case OP_FETCH_CURSOR:
+      return {
+        pending: engine.fetchCursor(request[3], request[4], request[5]) as Promise<never>,
+        encode: encodeCursorChunk,
+      };
+    default:
+      throw new TypeError(`unknown call ${String((request as unknown[])[2])}`);
+  }
+}
+
+function messageOf(error: unknown): string {
+  return String((error as Error)?.message ?? error);
 }

@@ -41,15 +41,18 @@ import {
   type RunManyWire,
   type StmtResultWire,
 } from "./hot-wire.js";
+import { LANE_TIMING, type LaneTiming, PageLane, sharedLaneAvailable } from "./shared-lane.js";
 import {
   ANSWER_ERROR,
   ANSWER_ROWS_AHEAD,
   HOT,
   type HotRequest,
   type HotResponse,
+  type LaneOffer,
   OP_BATCH,
   OP_EXECUTE,
   OP_FETCH_CURSOR,
+  OP_LANE,
   OP_QUERY,
   OP_RUN_MANY,
   type WorkerApi,
@@ -81,10 +84,17 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
   readonly #pending = new Set<(error: LibsqlError) => void>();
   readonly #waiting = new Map<number, Waiting>();
   readonly #readAhead = new CursorReadAhead();
+  readonly #lane: PageLane | undefined;
   #nextId = 0;
   #ended: { reason: string; cause: unknown } | undefined;
 
-  constructor(port: MessagePort) {
+  /**
+   * `sharedLane`: also send hot calls through shared memory when the worker
+   * waits there (see `shared-lane.ts`), where the page can (cross-origin
+   * isolated); `false` keeps to messages. `laneTiming`: how long the worker waits there
+   * (tests lengthen it to make the lane's use certain on a loaded machine).
+   */
+  constructor(port: MessagePort, options: { sharedLane?: boolean | undefined; laneTiming?: LaneTiming } = {}) {
     transferHandlers.set(
       "throw",
       errorThrowHandler(transferHandlers.get("throw") as unknown as ThrowHandler) as unknown as TransferHandler<
@@ -93,9 +103,35 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
       >,
     );
     this.#port = port;
-    this.#remote = wrap<WorkerApi>(port);
+    // Comlink posts through `#post` too: the lane counts every message the page sends.
+    this.#remote = wrap<WorkerApi>({
+      postMessage: (message: unknown, transfer?: Transferable[]) => this.#post(message, transfer ?? []),
+      addEventListener: port.addEventListener.bind(port),
+      removeEventListener: port.removeEventListener.bind(port),
+      start: () => port.start(),
+    });
     port.addEventListener("message", (event: MessageEvent) => this.#answer(event.data));
     port.start();
+    if (options.sharedLane !== false && sharedLaneAvailable()) {
+      this.#lane = new PageLane();
+      this.#post([HOT, 0, OP_LANE, this.#lane.buffer, options.laneTiming ?? LANE_TIMING] satisfies LaneOffer, []);
+    }
+  }
+
+  /** Hot calls answered through the shared lane so far (0 without one). */
+  get laneAnswers(): number {
+    return this.#lane?.answered ?? 0;
+  }
+
+  /** Posts a message on the port, telling the lane first (the worker must not wait on it while the message is unread). */
+  #post(message: unknown, transfer: Transferable[]): void {
+    this.#lane?.posting();
+    try {
+      this.#port.postMessage(message, transfer);
+    } catch (error) {
+      this.#lane?.notPosted();
+      throw error;
+    }
   }
 
   /** True once `end()` was called. */
@@ -111,6 +147,7 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
     this.#pending.clear();
     for (const waiting of this.#waiting.values()) waiting.reject(this.#terminated());
     this.#waiting.clear();
+    this.#lane?.close();
   }
 
   /** Tells the worker to stop serving this port (comlink's release). */
@@ -133,19 +170,21 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
   ): Promise<T> {
     if (this.#ended) return Promise.reject(this.#terminated());
     return new Promise<T>((resolve, reject) => {
-      try {
-        this.#port.postMessage(request, transfer);
-      } catch (error) {
-        reject(sendError(error));
-        return;
-      }
-      this.#waiting.set(request[1], {
+      const id = request[1];
+      this.#waiting.set(id, {
         resolve: resolve as (value: unknown) => void,
         reject,
         decode: decode as (wire: never) => unknown,
         arrived: arrived as ((wire: never) => void) | undefined,
         ahead,
       });
+      if (this.#lane?.send(request, (kind, value) => this.#answer([HOT, id, kind, value]))) return;
+      try {
+        this.#post(request, transfer);
+      } catch (error) {
+        this.#waiting.delete(id);
+        reject(sendError(error));
+      }
     });
   }
 

@@ -10,6 +10,7 @@ import type {
   StmtResultWire,
   StmtWire,
 } from "./hot-wire.js";
+import type { LaneTiming } from "./shared-lane.js";
 
 /**
  * The key of the message that gives the worker a `MessagePort` to serve
@@ -45,6 +46,11 @@ export const OP_BATCH = 1;
 export const OP_QUERY = 2;
 export const OP_FETCH_CURSOR = 3;
 export const OP_RUN_MANY = 4;
+/** Not a call: the page gives the worker a shared lane for this port (see `shared-lane.ts`). */
+export const OP_LANE = 5;
+
+/** The message that gives the worker a shared lane. */
+export type LaneOffer = [marker: typeof HOT, id: 0, op: typeof OP_LANE, buffer: SharedArrayBuffer, timing: LaneTiming];
 
 /** A hot call, page to worker. */
 export type HotRequest =

@@ -24,13 +24,14 @@ const HANDSHAKE_TIMEOUT_MS = 30_000;
 export async function startWorkerSession(
   endpoint?: Worker | MessagePort,
   onWorkerEnd?: () => void,
+  sharedLane?: boolean,
 ): Promise<WorkerSession> {
   const owned = endpoint === undefined;
   const target =
     endpoint ?? new Worker(new URL("../../worker/main.js", import.meta.url), { type: "module", name: "libsql-web" });
   const worker = target instanceof MessagePort ? undefined : target;
   const port = worker ? connectWorker(worker) : (target as MessagePort);
-  const engine = new WorkerEngine(port);
+  const engine = new WorkerEngine(port, sharedLane === undefined ? {} : { sharedLane });
   const cleanups: (() => void)[] = [];
   const listen = (source: EventTarget, type: string, listener: (event: Event) => void) => {
     source.addEventListener(type, listener);

@@ -61,6 +61,36 @@ export function statementSuite(factory: ClientFactory): void {
         expect((await insert.runMany([])).rowsAffected).toBe(0);
       }));
 
+    it("runs many long lists of mixed values, and names the failing list among hundreds", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE m(id INTEGER PRIMARY KEY, t TEXT UNIQUE, r REAL, b BLOB, n INTEGER)");
+        const insert = await c.prepare("INSERT INTO m VALUES (?, ?, ?, ?, ?)");
+        const row = (i: number) => [
+          BigInt(i),
+          i % 7 === 0 ? null : `text-${i}-é`,
+          i + 0.5,
+          new Uint8Array([i & 0xff, 1]),
+          i % 3 === 0 ? 2n ** 62n + BigInt(i) : i,
+        ];
+        const lists = Array.from({ length: 400 }, (_, i) => row(i + 1));
+        expect((await insert.runMany(lists)).rowsAffected).toBe(400);
+        const back = await c.execute({
+          sql: "SELECT id, t, r, b, CAST(n AS TEXT) AS n FROM m WHERE id IN (7, 9, 400) ORDER BY id",
+          args: [],
+        });
+        expect(back.rows.map((r) => [r.id, r.t, r.r, [...new Uint8Array(r.b as ArrayBuffer)], r.n])).toEqual([
+          [7, null, 7.5, [7, 1], "7"],
+          [9, "text-9-é", 9.5, [9, 1], String(2n ** 62n + 9n)],
+          [400, "text-400-é", 400.5, [144, 1], "400"],
+        ]);
+        const clashes = Array.from({ length: 300 }, (_, i) => [BigInt(1000 + i), `new-${i}`, 0, null, 0]);
+        clashes[250] = [5000n, "text-10-é", 0, null, 0];
+        await expectLibsqlError(insert.runMany(clashes), { code: "SQLITE_CONSTRAINT", statementIndex: 250 });
+        const tooShort = Array.from({ length: 100 }, (_, i) => [BigInt(2000 + i), `short-${i}`]);
+        await expectLibsqlError(insert.runMany(tooShort), { code: "ARGS_INVALID", statementIndex: 0 });
+        expect((await c.execute("SELECT count(*) AS n FROM m")).rows[0]!.n).toBe(400);
+      }));
+
     it("runs many inside a transaction, undoing only its own runs on failure", () =>
       withClient(factory, async (c) => {
         await c.execute("CREATE TABLE t(x INTEGER UNIQUE)");

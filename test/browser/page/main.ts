@@ -10,11 +10,13 @@ import {
   openWorkerTransport,
   type WorkerTransportOptions,
 } from "../../../src/worker/open-worker-transport.js";
+import type { LaneTiming } from "../../../src/worker/shared-lane.js";
 import {
   deleteWorkerDatabase,
   importWorkerDatabase,
   rekeyWorkerDatabase,
 } from "../../../src/worker/worker-database-files.js";
+import { WorkerEngine } from "../../../src/worker/worker-engine.js";
 import { fromBase64, readOpfsFiles, sahpoolFiles, scanOpfs, toBase64, writeOpfsFiles } from "./opfs-files.js";
 
 /** What a thrown value looked like in the page (errors do not survive `page.evaluate` whole). */
@@ -75,6 +77,13 @@ function ask<T>(worker: Worker, message: unknown): Promise<T> {
   });
 }
 
+/** A `WorkerEngine` (the page's side of the protocol) on `worker`, or a new engine worker, with a memory database open. */
+async function openEngine(options: { sharedLane: boolean; laneTiming?: LaneTiming }, worker = workers.engine()) {
+  const engine = new WorkerEngine(connectWorker(worker), options);
+  const conn = await engine.open({ storage: "memory", path: "" });
+  return { engine, conn, worker };
+}
+
 /** Opens a worker transport on `request`, runs `sql` in order and returns the last statement's rows; closes it. */
 async function runSql(request: Omit<WorkerTransportOptions, "worker">, sql: string[]): Promise<unknown[][]> {
   const t = await openWorkerTransport({ busyTimeoutMs: 10_000, ...request });
@@ -106,6 +115,7 @@ const lib = {
   writeOpfsFiles,
   LibsqlError,
   LibsqlBatchError,
+  openEngine,
   workers,
   thrown,
   ask,
