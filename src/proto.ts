@@ -28,6 +28,19 @@ export interface PackedArgs {
   next(): ArgValue;
 }
 
+/**
+ * One of the parts a long `runMany` is sent in, so that the engine's worker
+ * starts on the first while the page still encodes the next: the first
+ * opens the savepoint that makes the runs atomic, the last releases it, a
+ * failing one rolls back every part before it and the parts after it fail
+ * unrun. `offset`: the index of the part's first list in the whole.
+ */
+export interface RunManyPart {
+  readonly first: boolean;
+  readonly last: boolean;
+  readonly offset: number;
+}
+
 /** A value received from the engine; integers follow the request's `IntMode`. */
 export type ResultValue = null | string | number | bigint | ArrayBuffer;
 
@@ -250,6 +263,7 @@ export interface EngineApi<Rows = ResultValue[][]> {
     conn: number,
     stmtId: number,
     argsList: (ArgValue[] | Record<string, ArgValue>)[] | PackedArgs,
+    part?: RunManyPart,
   ): Promise<RunManyResult>;
   /** Finalises a prepared statement. */
   finalize(conn: number, stmtId: number): Promise<void>;

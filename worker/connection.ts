@@ -13,6 +13,12 @@ export class Connection {
   /** Prepared statement and cursor handles this connection owns. */
   readonly statements = new Set<number>();
   readonly cursors = new Set<number>();
+  /**
+   * A `runMany` sent in parts, between its first part and its last: the
+   * offset the next part must start at, and (once one failed) why the parts
+   * left will not run.
+   */
+  bulk: { next: number; failed: unknown } | undefined;
   closed = false;
 
   constructor(id: number, db: Database<Connection>, busyTimeoutMs: number) {

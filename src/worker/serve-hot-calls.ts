@@ -158,7 +158,7 @@ function start(engine: Pick<EngineApi<RowsWire>, HotCall>, request: HotRequest, 
     }
     case OP_RUN_MANY:
       return {
-        pending: engine.runMany(request[3], request[4], decodeArgsList(request[5])) as Promise<never>,
+        pending: engine.runMany(request[3], request[4], decodeArgsList(request[5]), request[6]) as Promise<never>,
         encode: (result: RunManyResult) => [result.rowsAffected, result.lastInsertRowid],
       };
     case OP_FETCH_CURSOR:

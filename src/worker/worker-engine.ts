@@ -20,6 +20,7 @@ import type {
   ReplicaEngineApi,
   ReplicaOfflineApi,
   RowsAhead,
+  RunManyPart,
   RunManyResult,
   Stmt,
   StmtResult,
@@ -58,6 +59,9 @@ import {
   type WorkerApi,
 } from "./worker-protocol.js";
 
+/** Lists per part of a long `runMany`: small enough that the worker starts soon, large enough that messages stay few. */
+const RUN_MANY_PART = 8192;
+
 /** A hot call waiting for its answer. */
 interface Waiting {
   resolve(value: unknown): void;
@@ -84,6 +88,8 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
   readonly #pending = new Set<(error: LibsqlError) => void>();
   readonly #waiting = new Map<number, Waiting>();
   readonly #readAhead = new CursorReadAhead();
+  /** Per connection, the parted `runMany` that the next one waits for. */
+  readonly #bulks = new Map<number, Promise<void>>();
   readonly #lane: PageLane | undefined;
   #nextId = 0;
   #ended: { reason: string; cause: unknown } | undefined;
@@ -334,10 +340,64 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
     return this.#rowsHot([HOT, ++this.#nextId, OP_QUERY, conn, stmtId, args, intMode, maxRows], onRows);
   }
 
+  /**
+   * Runs `stmtId` once per argument list. More than `RUN_MANY_PART` lists go
+   * in parts (see `RunManyPart`): the worker runs the first while the page
+   * encodes the next. Parted calls on one connection take turns.
+   */
   runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult> {
+    if (!Array.isArray(argsList) || argsList.length <= RUN_MANY_PART) return this.#runManyPart(conn, stmtId, argsList);
+    const previous = this.#bulks.get(conn) ?? Promise.resolve();
+    const run = previous.then(
+      () => this.#runManyInParts(conn, stmtId, argsList),
+      () => this.#runManyInParts(conn, stmtId, argsList),
+    );
+    const settled = run.then(
+      () => {},
+      () => {},
+    );
+    this.#bulks.set(conn, settled);
+    settled.then(() => {
+      if (this.#bulks.get(conn) === settled) this.#bulks.delete(conn);
+    });
+    return run;
+  }
+
+  async #runManyInParts(
+    conn: number,
+    stmtId: number,
+    argsList: (ArgValue[] | Record<string, ArgValue>)[],
+  ): Promise<RunManyResult> {
+    const parts: Promise<RunManyResult>[] = [];
+    for (let offset = 0; offset < argsList.length; offset += RUN_MANY_PART) {
+      const end = Math.min(argsList.length, offset + RUN_MANY_PART);
+      const part = { first: offset === 0, last: end === argsList.length, offset };
+      const sent = this.#runManyPart(conn, stmtId, argsList.slice(offset, end), part);
+      // Each failure reaches the caller through `allSettled` below, never as unhandled.
+      sent.catch(() => {});
+      parts.push(sent);
+    }
+    let rowsAffected = 0;
+    let lastInsertRowid: bigint | undefined;
+    for (const settled of await Promise.allSettled(parts)) {
+      if (settled.status === "rejected") throw settled.reason;
+      rowsAffected += settled.value.rowsAffected;
+      lastInsertRowid = settled.value.lastInsertRowid ?? lastInsertRowid;
+    }
+    return { rowsAffected, lastInsertRowid };
+  }
+
+  #runManyPart(
+    conn: number,
+    stmtId: number,
+    argsList: (ArgValue[] | Record<string, ArgValue>)[],
+    part?: RunManyPart,
+  ): Promise<RunManyResult> {
     const transfer: Transferable[] = [];
     const wire = encodeArgsList(argsList, transfer);
-    return this.#hot([HOT, ++this.#nextId, OP_RUN_MANY, conn, stmtId, wire], transfer, (result: RunManyWire) => ({
+    const request: HotRequest = [HOT, ++this.#nextId, OP_RUN_MANY, conn, stmtId, wire];
+    if (part) request.push(part);
+    return this.#hot(request, transfer, (result: RunManyWire) => ({
       rowsAffected: result[0],
       lastInsertRowid: result[1],
     }));

@@ -1,4 +1,4 @@
-import type { EngineApi, IntMode, ReplicaEngineApi, ReplicaOfflineApi } from "../proto.js";
+import type { EngineApi, IntMode, ReplicaEngineApi, ReplicaOfflineApi, RunManyPart } from "../proto.js";
 import type { EncodedError } from "./error-codec.js";
 import type {
   ArgsListWire,
@@ -67,7 +67,15 @@ export type HotRequest =
       maxRows: number | undefined,
     ]
   | [marker: typeof HOT, id: number, op: typeof OP_FETCH_CURSOR, conn: number, cursorId: number, maxRows: number]
-  | [marker: typeof HOT, id: number, op: typeof OP_RUN_MANY, conn: number, stmtId: number, argsList: ArgsListWire];
+  | [
+      marker: typeof HOT,
+      id: number,
+      op: typeof OP_RUN_MANY,
+      conn: number,
+      stmtId: number,
+      argsList: ArgsListWire,
+      part?: RunManyPart,
+    ];
 
 /** What a hot call returns, encoded. */
 export type HotResult = StmtResultWire | BatchResultWire | CursorChunkWire | RunManyWire;

@@ -91,6 +91,22 @@ export function statementSuite(factory: ClientFactory): void {
         expect((await c.execute("SELECT count(*) AS n FROM m")).rows[0]!.n).toBe(400);
       }));
 
+    it("runs many thousands of lists, atomically even when a late one fails, two calls at once", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE big(x INTEGER UNIQUE, label TEXT)");
+        const insert = await c.prepare("INSERT INTO big VALUES (?, ?)");
+        const range = (from: number, n: number) => Array.from({ length: n }, (_, i) => [from + i, `label-${from + i}`]);
+        const [a, b] = await Promise.all([insert.runMany(range(0, 9_000)), insert.runMany(range(9_000, 8_300))]);
+        expect([a.rowsAffected, b.rowsAffected]).toEqual([9_000, 8_300]);
+        // Lists go to the engine's worker in parts of 8192: this one fails in the second part.
+        const late = range(100_000, 8_400);
+        late[8_300] = [5, "clash"];
+        await expectLibsqlError(insert.runMany(late), { code: "SQLITE_CONSTRAINT", statementIndex: 8_300 });
+        const rs = await c.execute("SELECT count(*) AS n, sum(x) AS s FROM big");
+        expect(rs.rows[0]!.n).toBe(17_300);
+        expect(rs.rows[0]!.s).toBe((17_300 * 17_299) / 2);
+      }));
+
     it("runs many inside a transaction, undoing only its own runs on failure", () =>
       withClient(factory, async (c) => {
         await c.execute("CREATE TABLE t(x INTEGER UNIQUE)");
