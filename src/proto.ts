@@ -25,7 +25,13 @@ export type ArgValue = null | string | number | bigint | Uint8Array;
 export interface PackedArgs {
   readonly width: number;
   readonly count: number;
+  /** The UTF-8 bytes of the text values, back to back (null when there is none). */
+  readonly text: Uint8Array | null;
   next(): ArgValue;
+  /** When the next value is text: skips it and returns where its bytes start in `text`; else -1, skipping nothing. */
+  nextText(): number;
+  /** Where the bytes of the text `nextText()` skipped end in `text`. */
+  readonly textEnd: number;
 }
 
 /**

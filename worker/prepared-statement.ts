@@ -214,41 +214,65 @@ export class PreparedStatement {
     const sqlite = this.#sqlite;
     const packed = isPackedArgs(argsList) ? argsList : undefined;
     const lists = packed ? packed.count : (argsList as readonly Args[]).length;
+    // Packed text is bound from one copy of all of it in the heap, kept until the bindings are cleared.
+    const text = packed?.text ? sqlite.copyIn(packed.text.length > 0 ? packed.text : new Uint8Array(1)) : 0;
     let large = false;
     this.beforeStep();
-    for (let i = 0; i < lists; i++) {
-      try {
-        if (packed) {
-          if (packed.width === count) {
-            for (let p = 0; p < count; p++) large = bindValue(sqlite, db, stmt, p + 1, packed.next()) || large;
-          } else {
-            const args = new Array<ArgValue>(packed.width);
-            for (let p = 0; p < packed.width; p++) args[p] = packed.next();
-            large = this.bind(args) || large;
-          }
-        } else {
-          const args = (argsList as readonly Args[])[i];
-          if (Array.isArray(args) && args.length === count) {
-            for (let p = 0; p < count; p++) large = bindValue(sqlite, db, stmt, p + 1, args[p]) || large;
-          } else {
-            large = this.bind(args) || large;
-          }
-        }
-        let rc = x.sqlite3_step(stmt);
-        while (rc === SQLITE.ROW) rc = x.sqlite3_step(stmt);
-        if (rc !== SQLITE.DONE) throw this.#sqlite.error(db, rc);
-      } catch (error) {
-        if (!(error instanceof LibsqlError)) throw error;
-        throw new LibsqlBatchError(error.message, i, error.code, error.extendedCode, error.rawCode);
-      } finally {
-        x.sqlite3_reset(stmt);
+    try {
+      for (let i = 0; i < lists; i++) {
+        large = this.#runOne(i, packed, argsList as readonly Args[], count, text) || large;
       }
+    } finally {
+      // Text bound from `text` points into it (and large values hold SQLite's copies): unbind before freeing.
+      if (text !== 0 || large) x.sqlite3_clear_bindings(stmt);
+      if (text !== 0) x.sqlite3_free(text);
     }
-    if (large) x.sqlite3_clear_bindings(stmt);
     return {
       rowsAffected: x.sqlite3_total_changes(db) - before,
       lastInsertRowid: lists > 0 ? x.sqlite3_last_insert_rowid(db) : undefined,
     };
+  }
+
+  /** Binds list `i` (the next one of `packed`, or `argsList[i]`), runs it and resets; true when a large value was bound. */
+  #runOne(i: number, packed: PackedArgs | undefined, argsList: readonly Args[], count: number, text: number): boolean {
+    const sqlite = this.#sqlite;
+    const { x } = sqlite;
+    const stmt = this.ptr;
+    const db = this.#db;
+    let large = false;
+    try {
+      if (packed && packed.width === count) {
+        for (let p = 1; p <= count; p++) {
+          const start = packed.nextText();
+          if (start < 0) {
+            large = bindValue(sqlite, db, stmt, p, packed.next()) || large;
+            continue;
+          }
+          const rc = x.sqlite3_bind_text(stmt, p, text + start, packed.textEnd - start, SQLITE.STATIC);
+          if (rc !== SQLITE.OK) throw sqlite.error(db, rc);
+        }
+      } else if (packed) {
+        const args = new Array<ArgValue>(packed.width);
+        for (let p = 0; p < packed.width; p++) args[p] = packed.next();
+        large = this.bind(args);
+      } else {
+        const args = argsList[i];
+        if (Array.isArray(args) && args.length === count) {
+          for (let p = 0; p < count; p++) large = bindValue(sqlite, db, stmt, p + 1, args[p]) || large;
+        } else {
+          large = this.bind(args);
+        }
+      }
+      let rc = x.sqlite3_step(stmt);
+      while (rc === SQLITE.ROW) rc = x.sqlite3_step(stmt);
+      if (rc !== SQLITE.DONE) throw sqlite.error(db, rc);
+      return large;
+    } catch (error) {
+      if (!(error instanceof LibsqlError)) throw error;
+      throw new LibsqlBatchError(error.message, i, error.code, error.extendedCode, error.rawCode);
+    } finally {
+      x.sqlite3_reset(stmt);
+    }
   }
 
   /** Finalises the statement; it must not be used afterwards. */

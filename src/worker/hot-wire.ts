@@ -170,7 +170,11 @@ export function encodeArgsList(
   const writer = new ValueBlockWriter(count * width);
   for (const args of list) {
     if (!Array.isArray(args) || args.length !== width) return list;
-    for (let c = 0; c < width; c++) writer.push(args[c]);
+    for (let c = 0; c < width; c++) {
+      const value = args[c];
+      if (typeof value === "string") writer.pushText(value);
+      else writer.push(value);
+    }
   }
   const block = writer.finish();
   transferBlock(block, transfer, false);
@@ -181,7 +185,16 @@ export function encodeArgsList(
 export function decodeArgsList(wire: ArgsListWire): (ArgValue[] | Record<string, ArgValue>)[] | PackedArgs {
   if (Array.isArray(wire)) return wire;
   const reader = new ValueBlockReader(wire.block);
-  return { width: wire.width, count: wire.count, next: () => reader.next() as ArgValue };
+  return {
+    width: wire.width,
+    count: wire.count,
+    text: wire.block.text,
+    next: () => reader.next() as ArgValue,
+    nextText: () => reader.nextText(),
+    get textEnd() {
+      return reader.textEnd;
+    },
+  };
 }
 
 /** `runMany`'s result. */

@@ -46,6 +46,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 const SHORT_COPY = 32;
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
 
 /** Fills a block one value at a time; it grows as needed. */
 export class ValueBlockWriter {
@@ -140,19 +141,52 @@ export class ValueBlockWriter {
   pushUtf8(source: Uint8Array, p: number, n: number): void {
     const i = this.#slot();
     this.#tags[i] = UTF8;
-    let text = this.#text;
+    const text = this.#textRoom(n);
     let at = this.#textLength;
-    if (text === null || at + n > text.length) {
-      const grown = new Uint8Array(Math.max(1024, (at + n) * 2));
-      if (text) grown.set(text.subarray(0, at));
-      this.#text = text = grown;
-    }
     if (n <= SHORT_COPY) {
       for (let k = 0; k < n; k++) text[at++] = source[p + k] as number;
     } else {
       text.set(source.subarray(p, p + n), at);
       at += n;
     }
+    this.#endText(at);
+  }
+
+  /**
+   * Adds a string as its UTF-8 bytes (the engine's worker binds those
+   * straight from one copy in its heap, with no string to rebuild and
+   * encode there); ASCII by hand, the rest with `TextEncoder`.
+   */
+  pushText(value: string): void {
+    const i = this.#slot();
+    this.#tags[i] = UTF8;
+    const length = value.length;
+    const text = this.#textRoom(length * 3);
+    let at = this.#textLength;
+    let k = 0;
+    for (; k < length; k++) {
+      const code = value.charCodeAt(k);
+      if (code >= 0x80) break;
+      text[at++] = code;
+    }
+    if (k < length) at += encoder.encodeInto(value.slice(k), text.subarray(at)).written;
+    this.#endText(at);
+  }
+
+  /** The text buffer, grown to take `n` more bytes. */
+  #textRoom(n: number): Uint8Array {
+    let text = this.#text;
+    const at = this.#textLength;
+    if (text === null || at + n > text.length) {
+      const grown = new Uint8Array(Math.max(1024, (at + n) * 2));
+      if (text) grown.set(text.subarray(0, at));
+      this.#text = text = grown;
+    }
+    return text;
+  }
+
+  /** Ends the text value written up to `at`. */
+  #endText(at: number): void {
     this.#textLength = at;
     let ends = this.#textEnds;
     if (ends === null || this.#texts === ends.length) {
@@ -202,8 +236,8 @@ export function transferBlock(block: ValueBlock, transfer: Transferable[], moveB
 /** Reads a block's values back in order. */
 export class ValueBlockReader {
   readonly #block: ValueBlock;
-  /** All of `text` decoded, when each byte became one character (ASCII): values are cut out of it. */
-  readonly #decoded: string | null;
+  /** All of `text` decoded (once the first text value is read), when each byte became one character (ASCII). */
+  #decoded: string | null | undefined;
   #index = 0;
   #string = 0;
   #text = 0;
@@ -211,12 +245,37 @@ export class ValueBlockReader {
 
   constructor(block: ValueBlock) {
     this.#block = block;
-    const text = block.text;
-    const decoded = text ? decoder.decode(text) : null;
-    // One character per byte means every byte decoded alone, so a slice of the
-    // whole equals the decoding of that slice; otherwise each value is decoded.
-    this.#decoded = decoded !== null && decoded.length === (text as Uint8Array).length ? decoded : null;
   }
+
+  /** `text` decoded whole, when values can be cut out of it. */
+  #wholeText(): string | null {
+    if (this.#decoded === undefined) {
+      const text = this.#block.text;
+      const decoded = text ? decoder.decode(text) : null;
+      // One character per byte means every byte decoded alone, so a slice of the
+      // whole equals the decoding of that slice; otherwise each value is decoded.
+      this.#decoded = decoded !== null && decoded.length === (text as Uint8Array).length ? decoded : null;
+    }
+    return this.#decoded;
+  }
+
+  /**
+   * When the next value is UTF-8 text: skips it and returns where its bytes
+   * start in the block's `text` (`textEnd` says where they end); otherwise
+   * -1, skipping nothing.
+   */
+  nextText(): number {
+    const block = this.#block;
+    if (block.tags[this.#index] !== UTF8) return -1;
+    this.#index++;
+    const k = this.#text++;
+    const ends = block.textEnds as Uint32Array;
+    this.textEnd = ends[k] as number;
+    return k === 0 ? 0 : (ends[k - 1] as number);
+  }
+
+  /** Where the bytes of the text `nextText()` skipped end. */
+  textEnd = 0;
 
   next(): unknown {
     const i = this.#index++;
@@ -231,7 +290,8 @@ export class ValueBlockReader {
         const ends = block.textEnds as Uint32Array;
         const start = k === 0 ? 0 : (ends[k - 1] as number);
         const end = ends[k] as number;
-        if (this.#decoded !== null) return this.#decoded.substring(start, end);
+        const whole = this.#wholeText();
+        if (whole !== null) return whole.substring(start, end);
         return decoder.decode((block.text as Uint8Array).subarray(start, end));
       }
       case STRING:

@@ -88,7 +88,7 @@ export function errorSuite(factory: ClientFactory): void {
 
     it("stores and reads back a large blob", () =>
       withClient(factory, async (c) => {
-        const size = factory.caps.largeBlobBytes ?? (factory.caps.localEngine ? 50 * 1024 * 1024 : 2 * 1024 * 1024);
+        const size = factory.caps.localEngine ? 50 * 1024 * 1024 : 2 * 1024 * 1024;
         const blob = new Uint8Array(size);
         for (let i = 0; i < size; i += 4096) blob[i] = i & 0xff;
         blob[size - 1] = 7;

@@ -48,13 +48,11 @@ const opfsWorker = sharedWorker();
 describe.each([
   factory("worker, memory", () => ({ url: ":memory:" })),
   factory("worker, opfs-sahpool", () => ({ url: `opfs:behaviour/${run}-${++databases}.db` })),
-  // SQLite's own `opfs` VFS (3.45.1) once failed the 50 MB blob under load with rc -1 from its
-  // async proxy (a fresh-profile CI run); 8 MB still crosses many pages and the proxy's buffer.
-  factory(
-    "worker, opfs",
-    () => ({ url: `opfs:behaviour/${run}-${++databases}.db`, storage: "opfs", worker: opfsWorker() }),
-    { largeBlobBytes: 8 * 1024 * 1024 },
-  ),
+  factory("worker, opfs", () => ({
+    url: `opfs:behaviour/${run}-${++databases}.db`,
+    storage: "opfs",
+    worker: opfsWorker(),
+  })),
 ])("$name", (factory) => {
   behaviourSuite(factory);
 });

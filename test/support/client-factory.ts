@@ -9,8 +9,6 @@ export interface Capabilities {
    * as `SQLITE_ERROR`, invalid UTF-8 reads as U+FFFD, and blobs of any size pass. A server has its own rules.
    */
   localEngine: boolean;
-  /** Size of the "large blob" the suite stores (default: 50 MB on local engines, 2 MB on servers). */
-  largeBlobBytes?: number;
   /** `metadata()` reflects the connection the client's calls ran on (remote calls each use a fresh stream). */
   sharedConnection: boolean;
 }

@@ -1,14 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { ArgValue, BatchResult, BatchStep, CursorChunk, ResultValue, Stmt } from "../../src/proto.js";
+import type { ArgValue, BatchResult, BatchStep, CursorChunk, PackedArgs, ResultValue, Stmt } from "../../src/proto.js";
 import { receivedArrays } from "../../src/received-rows.js";
 import {
+  decodeArgsList,
   decodeBatchResult,
   decodeCursorChunk,
   decodeRows,
   decodeSteps,
   decodeStmt,
   decodeStmtResult,
+  encodeArgsList,
   encodeBatchResult,
   encodeCursorChunk,
   encodeRows,
@@ -186,5 +188,44 @@ describe("hot call payloads across postMessage", () => {
       entry.type === "rows" ? { ...entry, rows: receivedArrays(entry.rows) } : entry,
     );
     expect(entries).toEqual(chunk.entries);
+  });
+  it("carries runMany's argument lists whole, text as UTF-8 that binds as SQLite would encode it", () => {
+    const argValue = fc.oneof(
+      fc.constant(null),
+      fc.double(),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.string({ unit: "binary" }),
+      fc.constantFrom("", "\u0000", "naïve ☃ 😀", "lone \ud800"),
+      fc.uint8Array({ maxLength: 20 }),
+    );
+    const utf8 = new TextEncoder();
+    fc.assert(
+      fc.property(
+        fc
+          .integer({ min: 1, max: 4 })
+          .chain((width) =>
+            fc.array(fc.array(argValue, { minLength: width, maxLength: width }), { minLength: 70, maxLength: 120 }),
+          ),
+        (lists) => {
+          const packed = decodeArgsList(post((transfer) => encodeArgsList(lists, transfer)));
+          expect(Array.isArray(packed)).toBe(false);
+          const args = packed as PackedArgs;
+          expect([args.count, args.width]).toEqual([lists.length, lists[0]?.length]);
+          for (const list of lists) {
+            for (const value of list) {
+              const start = args.nextText();
+              if (typeof value === "string") {
+                expect(start).toBeGreaterThanOrEqual(0);
+                expect(args.text?.slice(start, args.textEnd)).toEqual(utf8.encode(value));
+              } else {
+                expect(start).toBe(-1);
+                expect(args.next()).toEqual(value);
+              }
+            }
+          }
+        },
+      ),
+      { numRuns: 100 },
+    );
   });
 });

@@ -82,6 +82,8 @@ export const SQLITE = {
   BLOB: 4,
   NULL: 5,
   TRANSIENT: -1,
+  /** The bound bytes stay where they are until the statement is rebound or its bindings cleared. */
+  STATIC: 0,
   OPEN_READWRITE: 0x2,
   OPEN_CREATE: 0x4,
   OPEN_URI: 0x40,
