@@ -6,12 +6,14 @@
  * here (a tag and a length per row, a tag per value), and 100k result
  * objects in ~300 ms; the typed arrays of the same values move in ~2 ms.
  *
- * Text comes two ways. JavaScript strings (arguments from the page) travel
- * as strings: cloning 100k short ones costs ~13 ms, no more than encoding
- * them. Text read out of SQLite travels as its UTF-8 bytes, copied straight
- * from the wasm heap into one buffer that is moved: the worker never builds
- * a string (~0.3 µs each for short ones), and the page decodes the whole
- * buffer in one call (~1 ms for 100k) and cuts it up.
+ * Text comes two ways. Batch arguments travel as strings: cloning 100k short
+ * ones costs ~13 ms, no more than encoding them. Text read out of SQLite
+ * travels as its UTF-8 bytes, copied straight from the wasm heap into one
+ * buffer that is moved: the worker never builds a string (~0.3 µs each for
+ * short ones), and the page decodes the whole buffer in one call (~1 ms for
+ * 100k) and cuts it up. `runMany`'s text goes as UTF-8 too (`pushText`):
+ * the page encodes a part while the worker runs the one before, and the
+ * worker binds the bytes from one copy in its heap, building no string.
  */
 export interface ValueBlock {
   /** One tag per value: `NULL`, `NUMBER`, `INTEGER`, `SAFE_INTEGER`, `STRING`, `UTF8` or `OTHER`. */
