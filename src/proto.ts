@@ -32,6 +32,8 @@ export interface PackedArgs {
   nextText(): number;
   /** Where the bytes of the text `nextText()` skipped end in `text`. */
   readonly textEnd: number;
+  /** When the next value is an integer within 32 bits: skips it and returns it as a number; else NaN, skipping nothing. */
+  nextInt32(): number;
 }
 
 /**

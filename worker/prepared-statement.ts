@@ -244,11 +244,17 @@ export class PreparedStatement {
       if (packed && packed.width === count) {
         for (let p = 1; p <= count; p++) {
           const start = packed.nextText();
-          if (start < 0) {
-            large = bindValue(sqlite, db, stmt, p, packed.next()) || large;
-            continue;
+          let rc: number;
+          if (start >= 0) {
+            rc = x.sqlite3_bind_text(stmt, p, text + start, packed.textEnd - start, SQLITE.STATIC);
+          } else {
+            const int = packed.nextInt32();
+            if (Number.isNaN(int)) {
+              large = bindValue(sqlite, db, stmt, p, packed.next()) || large;
+              continue;
+            }
+            rc = x.sqlite3_bind_int(stmt, p, int);
           }
-          const rc = x.sqlite3_bind_text(stmt, p, text + start, packed.textEnd - start, SQLITE.STATIC);
           if (rc !== SQLITE.OK) throw sqlite.error(db, rc);
         }
       } else if (packed) {

@@ -9,7 +9,7 @@
  * ratios show the cost of the client and the worker RPC, not of storage.
  * Environment: BENCH_RUNS (default 5), BENCH_PER_ROW=0 skips the two
  * insert paths that make one round trip per row (each takes ~10 s a run),
- * BENCH_TRIPS_ONLY=1 measures the round trips alone.
+ * BENCH_ONLY=trips,insert,read picks sections (all by default).
  * Not a test: it prints figures and the goals of issue 3.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -27,7 +27,8 @@ import { type BaselineOp, ROWS, SELECTS, STREAM_ROWS, TRIP_KINDS, type TripKind 
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const PER_ROW = process.env.BENCH_PER_ROW !== "0";
-const TRIPS_ONLY = process.env.BENCH_TRIPS_ONLY === "1";
+/** The sections to measure: round trips, inserts, reads and streams. */
+const SECTIONS = new Set((process.env.BENCH_ONLY ?? "trips,insert,read").split(","));
 const TRIP_BLOCKS = 10;
 const TRIPS_PER_BLOCK = 500;
 /** Cursor chunk sizes streamed: a small one, the default, a large one. */
@@ -133,6 +134,52 @@ function line(name: string, value: string, base = "", note = ""): void {
   console.log(`${name.padEnd(56)} ${value.padStart(12)}  ${base.padStart(16)}  ${note}`);
 }
 
+/** Prints the round trips against the bare one. */
+function printTrips(trips: Record<TripKind, number[]>, t: Timings): void {
+  console.log(
+    `\nPer-statement round trip page → worker → page, ${TRIP_BLOCKS * RUNS} blocks of ${TRIPS_PER_BLOCK} (goal ≤ 1.15x bare)`,
+  );
+  const perTrip = (kind: TripKind) => median(trips[kind]) / TRIPS_PER_BLOCK;
+  const ratio = (kind: TripKind) => median(trips[kind].map((ms, i) => ms / (trips.bare[i] as number)));
+  line("bare postMessage round trip (MessagePort)", us(perTrip("bare"), 1));
+  line("raw point select inside the worker", us(t.median("raw points"), SELECTS));
+  line("engine.execute() point select inside the worker", us(t.median("engine points"), SELECTS));
+  for (const [name, kind] of [
+    ["protocol alone: WorkerEngine to an engine doing nothing", "stub"],
+    ["  the same, messages only (no shared lane)", "stub-message"],
+    ["worker transport execute() (no client)", "transport"],
+    ["client.execute()", "execute"],
+    ["  the same, messages only (no shared lane)", "execute-message"],
+    ["client prepared statement get()", "get"],
+    ["  the same, messages only (no shared lane)", "get-message"],
+  ] as const) {
+    line(name, us(perTrip(kind), 1), `bare ${us(perTrip("bare"), 1)}`, `ratio ${ratio(kind).toFixed(2)}x (per block)`);
+  }
+}
+
+/** Prints the inserts against the raw C API. */
+function printInserts(t: Timings, insertPaths: InsertPath[]): void {
+  console.log(`\nInsert ${ROWS / 1000}k rows in one transaction (goal ≤ 1.2x raw)`);
+  const rawInsert = t.median("raw insert");
+  line("raw C API inside the worker", `${rawInsert.toFixed(0)} ms`, "", `runs ${t.spread("raw insert")} ms`);
+  const engineInsert = t.median("engine insert");
+  line(
+    "engine.batch() inside the worker (client-shaped steps)",
+    `${engineInsert.toFixed(0)} ms`,
+    `raw ${rawInsert.toFixed(0)} ms`,
+    `ratio ${t.ratio("engine insert", "raw insert").toFixed(2)}x`,
+  );
+  for (const path of insertPaths) {
+    const ms = t.median(`insert ${path}`);
+    line(
+      `client: ${path}`,
+      `${ms.toFixed(0)} ms`,
+      `raw ${rawInsert.toFixed(0)} ms`,
+      `ratio ${t.ratio(`insert ${path}`, `raw insert before ${path}`).toFixed(2)}x, runs ${t.spread(`insert ${path}`)} ms`,
+    );
+  }
+}
+
 /** Runs every workload in the page at `url` and prints the figures. */
 async function benchmark(url: string, chromium: ChromiumSession): Promise<void> {
   const page = await chromium.context.newPage();
@@ -150,18 +197,22 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
   const baseline = (op: BaselineOp) => page.evaluate((o) => window.bench.baseline(o), op);
   for (let run = 0; run < RUNS; run++) {
     process.stderr.write(`run ${run + 1}/${RUNS}\n`);
-    const blocks = await page.evaluate(([b, n]) => window.bench.roundTrips(b, n), [TRIP_BLOCKS, TRIPS_PER_BLOCK]);
-    for (const kind of Object.keys(trips) as TripKind[]) trips[kind].push(...blocks[kind]);
-    t.add("raw points", await baseline("points"));
-    t.add("engine points", await baseline("engine-points"));
-    if (TRIPS_ONLY) continue;
-    t.add("raw insert", await baseline("insert"));
-    t.add("engine insert", await baseline("engine-insert"));
-    for (const path of insertPaths) {
-      // A raw run right before each path, so that each ratio compares like with like.
-      t.add(`raw insert before ${path}`, await baseline("insert"));
-      t.add(`insert ${path}`, await page.evaluate((p) => window.bench.insert(p), path));
+    if (SECTIONS.has("trips")) {
+      const blocks = await page.evaluate(([b, n]) => window.bench.roundTrips(b, n), [TRIP_BLOCKS, TRIPS_PER_BLOCK]);
+      for (const kind of Object.keys(trips) as TripKind[]) trips[kind].push(...blocks[kind]);
+      t.add("raw points", await baseline("points"));
+      t.add("engine points", await baseline("engine-points"));
     }
+    if (SECTIONS.has("insert")) {
+      t.add("raw insert", await baseline("insert"));
+      t.add("engine insert", await baseline("engine-insert"));
+      for (const path of insertPaths) {
+        // A raw run right before each path, so that each ratio compares like with like.
+        t.add(`raw insert before ${path}`, await baseline("insert"));
+        t.add(`insert ${path}`, await page.evaluate((p) => window.bench.insert(p), path));
+      }
+    }
+    if (!SECTIONS.has("read")) continue;
     t.add("raw read", await baseline("read"));
     t.add("engine read", await baseline("engine-read"));
     t.add("read execute", await page.evaluate(() => window.bench.read()));
@@ -188,47 +239,9 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
     "raw = the C API inside a worker; engine = libsql-web's Engine inside a worker, rows packed for the page (no messages); client = the page",
   );
 
-  console.log(
-    `\nPer-statement round trip page → worker → page, ${TRIP_BLOCKS * RUNS} blocks of ${TRIPS_PER_BLOCK} (goal ≤ 1.15x bare)`,
-  );
-  const perTrip = (kind: TripKind) => median(trips[kind]) / TRIPS_PER_BLOCK;
-  const ratio = (kind: TripKind) => median(trips[kind].map((ms, i) => ms / (trips.bare[i] as number)));
-  line("bare postMessage round trip (MessagePort)", us(perTrip("bare"), 1));
-  line("raw point select inside the worker", us(t.median("raw points"), SELECTS));
-  line("engine.execute() point select inside the worker", us(t.median("engine points"), SELECTS));
-  for (const [name, kind] of [
-    ["protocol alone: WorkerEngine to an engine doing nothing", "stub"],
-    ["  the same, messages only (no shared lane)", "stub-message"],
-    ["worker transport execute() (no client)", "transport"],
-    ["client.execute()", "execute"],
-    ["  the same, messages only (no shared lane)", "execute-message"],
-    ["client prepared statement get()", "get"],
-    ["  the same, messages only (no shared lane)", "get-message"],
-  ] as const) {
-    line(name, us(perTrip(kind), 1), `bare ${us(perTrip("bare"), 1)}`, `ratio ${ratio(kind).toFixed(2)}x (per block)`);
-  }
-
-  if (TRIPS_ONLY) return;
-  console.log(`\nInsert ${ROWS / 1000}k rows in one transaction (goal ≤ 1.2x raw)`);
-  const rawInsert = t.median("raw insert");
-  line("raw C API inside the worker", `${rawInsert.toFixed(0)} ms`, "", `runs ${t.spread("raw insert")} ms`);
-  const engineInsert = t.median("engine insert");
-  line(
-    "engine.batch() inside the worker (client-shaped steps)",
-    `${engineInsert.toFixed(0)} ms`,
-    `raw ${rawInsert.toFixed(0)} ms`,
-    `ratio ${t.ratio("engine insert", "raw insert").toFixed(2)}x`,
-  );
-  for (const path of insertPaths) {
-    const ms = t.median(`insert ${path}`);
-    line(
-      `client: ${path}`,
-      `${ms.toFixed(0)} ms`,
-      `raw ${rawInsert.toFixed(0)} ms`,
-      `ratio ${t.ratio(`insert ${path}`, `raw insert before ${path}`).toFixed(2)}x, runs ${t.spread(`insert ${path}`)} ms`,
-    );
-  }
-
+  if (SECTIONS.has("trips")) printTrips(trips, t);
+  if (SECTIONS.has("insert")) printInserts(t, insertPaths);
+  if (!SECTIONS.has("read")) return;
   console.log("\nReading (goal ≥ 0.7x the raw rate)");
   const rate = (name: string, base: string) => `rate ${(1 / t.ratio(name, base)).toFixed(2)}x raw`;
   line(`read ${ROWS / 1000}k rows as one result: raw`, `${t.median("raw read").toFixed(0)} ms`);

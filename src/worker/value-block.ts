@@ -279,6 +279,21 @@ export class ValueBlockReader {
   /** Where the bytes of the text `nextText()` skipped end. */
   textEnd = 0;
 
+  /**
+   * When the next value is an integer (given as a bigint) within 32 bits:
+   * skips it and returns it as a number (binding it makes no BigInt);
+   * otherwise NaN, skipping nothing.
+   */
+  nextInt32(): number {
+    const i = this.#index;
+    const block = this.#block;
+    if (block.tags[i] !== SAFE_INTEGER) return Number.NaN;
+    const value = block.numbers[i] as number;
+    if ((value | 0) !== value) return Number.NaN;
+    this.#index++;
+    return value;
+  }
+
   next(): unknown {
     const i = this.#index++;
     const block = this.#block;

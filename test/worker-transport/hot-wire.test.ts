@@ -194,6 +194,8 @@ describe("hot call payloads across postMessage", () => {
       fc.constant(null),
       fc.double(),
       fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+      fc.bigInt({ min: -(2n ** 33n), max: 2n ** 33n }),
+      fc.constantFrom(2n ** 31n - 1n, -(2n ** 31n), 2n ** 31n, -(2n ** 31n) - 1n, 0n),
       fc.string({ unit: "binary" }),
       fc.constantFrom("", "\u0000", "naïve ☃ 😀", "lone \ud800"),
       fc.uint8Array({ maxLength: 20 }),
@@ -217,8 +219,14 @@ describe("hot call payloads across postMessage", () => {
               if (typeof value === "string") {
                 expect(start).toBeGreaterThanOrEqual(0);
                 expect(args.text?.slice(start, args.textEnd)).toEqual(utf8.encode(value));
+                continue;
+              }
+              expect(start).toBe(-1);
+              const int = args.nextInt32();
+              if (typeof value === "bigint" && value >= -(2n ** 31n) && value < 2n ** 31n) {
+                expect(int).toBe(Number(value));
               } else {
-                expect(start).toBe(-1);
+                expect(int).toBeNaN();
                 expect(args.next()).toEqual(value);
               }
             }
