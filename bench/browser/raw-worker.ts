@@ -79,6 +79,7 @@ async function open(): Promise<Timed> {
   exec(CREATE);
   exec(CREATE_BIG);
   exec(FILL_BIG);
+  exec(FILL_T);
   engine = new Engine({ loadSqlite: async () => module, rows: packedRows });
   conn = await engine.open({ storage: "memory", path: "" });
   for (const sql of [CREATE, FILL_T, CREATE_BIG, FILL_BIG]) await engine.execute(conn, { sql }, "number");
