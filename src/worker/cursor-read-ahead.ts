@@ -12,6 +12,8 @@ interface Ahead {
   inFlight: number;
   /** Asks for the next chunk; set once a chunk arrived in the middle of the statement's rows. */
   fetch: (() => Promise<Chunk>) | undefined;
+  /** The last chunk arrived: nothing more is asked for, and the entry goes once its queue is taken. */
+  done: boolean;
 }
 
 /**
@@ -23,22 +25,29 @@ interface Ahead {
  * 1M-row stream). Only cursors over one statement read ahead, and only while
  * that statement is still producing rows, so reading ahead never starts a
  * statement the caller did not reach; at most `DEPTH` chunks wait unread, so
- * memory stays flat. Requests that reach the worker after the last chunk
- * fail there (the cursor is gone) and are dropped here unseen.
+ * memory stays flat. Chunks already asked for stay queued until taken, even
+ * once the last one arrived. Requests that reach the worker after the last
+ * chunk fail there (the cursor is gone) and are dropped here unseen.
  */
 export class CursorReadAhead {
   readonly #cursors = new Map<number, Ahead>();
 
   /** A cursor was opened over `steps` statements. */
   opened(cursorId: number, steps: number): void {
-    if (steps === 1) this.#cursors.set(cursorId, { queue: [], inFlight: 0, fetch: undefined });
+    if (steps === 1) this.#cursors.set(cursorId, { queue: [], inFlight: 0, fetch: undefined, done: false });
   }
 
-  /** The next chunk asked for ahead of `cursorId`, which the caller now takes. */
+  /**
+   * The next chunk asked for ahead of `cursorId`, which the caller now
+   * takes; none when nothing is queued (then the caller asks itself, before
+   * anything more is asked for ahead, so that chunks stay in order).
+   */
   take(cursorId: number): Promise<Chunk> | undefined {
     const ahead = this.#cursors.get(cursorId);
     const next = ahead?.queue.shift();
-    if (ahead) this.#fill(ahead);
+    if (!ahead || next === undefined) return undefined;
+    if (ahead.done && ahead.queue.length === 0) this.#cursors.delete(cursorId);
+    else this.#fill(ahead);
     return next;
   }
 
@@ -57,8 +66,13 @@ export class CursorReadAhead {
     const ahead = this.#cursors.get(cursorId);
     if (!ahead) return;
     ahead.inFlight--;
+    // Chunks can arrive out of order (some answers come through the shared lane): one that arrives after the
+    // last changes nothing, and the chunks still queued stay for the caller.
+    if (ahead.done) return;
     if (done) {
-      this.#cursors.delete(cursorId);
+      ahead.done = true;
+      ahead.fetch = undefined;
+      if (ahead.queue.length === 0) this.#cursors.delete(cursorId);
       return;
     }
     ahead.fetch = midStatement ? fetch : undefined;
