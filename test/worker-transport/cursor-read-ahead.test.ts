@@ -19,7 +19,10 @@ class FakeCursor {
 
   /** What `WorkerEngine.fetchCursor` does with the read-ahead. */
   fetch(): Promise<Chunk> {
-    return this.readAhead.take(1) ?? (this.readAhead.asked(1), this.#request());
+    const ahead = this.readAhead.take(1);
+    if (ahead) return ahead;
+    this.readAhead.asked(1);
+    return this.#request();
   }
 
   #request(): Promise<Chunk> {
