@@ -1,4 +1,4 @@
-import { ErrorCode, LibsqlBatchError, LibsqlError } from "../src/errors.js";
+import { ErrorCode, LibsqlError } from "../src/errors.js";
 import type {
   ArgValue,
   BatchResult,
@@ -37,6 +37,7 @@ import { guardOfflineWrites, takeRefusal } from "./replica/offline-guard.js";
 import { batchIfReadOnly, executeIfReadOnly, isReadOnlySql } from "./replica/read-only.js";
 import { arrayRows, type RowFormat } from "./row-format.js";
 import { runBatch, stmtArgs } from "./run-batch.js";
+import { failPart, finishPart, startPart, WHOLE } from "./run-many-parts.js";
 import { openHandle } from "./sqlite/open-handle.js";
 import { readRow } from "./sqlite/read-row.js";
 import { probeResultRow } from "./sqlite/result-cells.js";
@@ -385,43 +386,17 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
     part: RunManyPart = WHOLE,
   ): Promise<RunManyResult> {
     return this.#run(conn, (c) => {
-      if (!part.first) {
-        // A later part: the savepoint is open (and the lock held) since the first, unless a part failed.
-        if (!c.bulk) throw new LibsqlError("a part of runMany came without its first part", ErrorCode.MISUSE);
-        if (c.bulk.failed === undefined && c.bulk.next !== part.offset) {
-          // A part went missing: nothing of this runMany may stay.
-          c.db.exec("ROLLBACK TO libsql_web_run_many");
-          c.db.exec("RELEASE libsql_web_run_many");
-          c.bulk.failed = new LibsqlError(
-            `runMany lost its lists from ${c.bulk.next} to ${part.offset - 1} on their way; none was kept`,
-            ErrorCode.INTERNAL_ERROR,
-          );
-        }
-        if (c.bulk.failed !== undefined) {
-          const failed = c.bulk.failed;
-          if (part.last) c.bulk = undefined;
-          throw failed;
-        }
-      } else if (c.bulk) {
-        throw new LibsqlError("another runMany is still sending its parts on this connection", ErrorCode.MISUSE);
-      }
-      const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);
-      if (!Array.isArray(argsList) && !isPackedArgs(argsList)) {
-        throw new LibsqlError("runMany expects an array of argument lists", ErrorCode.ARGS_INVALID);
-      }
-      // A savepoint makes the runs atomic inside a transaction or, outside one, is one.
-      if (part.first) c.db.exec("SAVEPOINT libsql_web_run_many");
+      startPart(c, part);
       try {
+        const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);
+        if (!Array.isArray(argsList) && !isPackedArgs(argsList)) {
+          throw new LibsqlError("runMany expects an array of argument lists", ErrorCode.ARGS_INVALID);
+        }
         const result = stmt.runMany(argsList);
-        if (part.last) c.db.exec("RELEASE libsql_web_run_many");
-        c.bulk = part.last ? undefined : { next: part.offset + listCount(argsList), failed: undefined };
+        finishPart(c, part, Array.isArray(argsList) ? argsList.length : argsList.count);
         return result;
       } catch (error) {
-        c.db.exec("ROLLBACK TO libsql_web_run_many");
-        c.db.exec("RELEASE libsql_web_run_many");
-        const shifted = shiftStatementIndex(error, part.offset);
-        c.bulk = part.last ? undefined : { next: Number.NaN, failed: shifted };
-        throw shifted;
+        throw failPart(c, part, error);
       }
     });
   }
@@ -591,24 +566,4 @@ function engineError(error: unknown): Error {
     undefined,
     error,
   );
-}
-
-/** A `runMany` sent whole. */
-const WHOLE: RunManyPart = { first: true, last: true, offset: 0 };
-
-/** `error` with its `statementIndex` counted from the start of the whole `runMany` rather than of its part. */
-function shiftStatementIndex(error: unknown, offset: number): unknown {
-  if (offset === 0 || !(error instanceof LibsqlBatchError)) return error;
-  return new LibsqlBatchError(
-    error.message,
-    error.statementIndex + offset,
-    error.code,
-    error.extendedCode,
-    error.rawCode,
-    error.cause,
-  );
-}
-
-function listCount(argsList: unknown[] | PackedArgs): number {
-  return Array.isArray(argsList) ? argsList.length : argsList.count;
 }

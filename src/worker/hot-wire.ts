@@ -24,8 +24,6 @@ import { transferBlock, type ValueBlock, ValueBlockReader, ValueBlockWriter } fr
 
 /** Below this many values, plain arrays clone faster than a block (whose typed arrays cost allocations). */
 export const BLOCK_MIN_VALUES = 64;
-const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 /** Below this many steps, a batch goes as plain `BatchStep` objects. */
 const COMPACT_MIN_STEPS = 16;
 
@@ -175,9 +173,6 @@ export function encodeArgsList(
     for (let c = 0; c < width; c++) {
       const value = args[c];
       if (typeof value === "string") writer.pushText(value);
-      // A bigint within 2^53 goes as a number: the worker binds those within 32 bits without making a BigInt.
-      else if (typeof value === "bigint" && value >= MIN_SAFE && value <= MAX_SAFE)
-        writer.pushSafeInteger(Number(value));
       else writer.push(value);
     }
   }

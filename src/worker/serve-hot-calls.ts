@@ -57,7 +57,8 @@ export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire
       post(id, ANSWER_ERROR, encodeError(new TypeError("the error could not be sent")));
     }
   };
-  const serve = (request: HotRequest, viaLane: boolean) => {
+  /** Starts a hot call and answers it: on `fromLane` when it came from there, else by message. */
+  const serve = (request: HotRequest, fromLane: WorkerLane | undefined) => {
     const id = request[1];
     // Rows the engine read while the statement still runs go to the page at once; the answer follows them by message.
     let ahead = false;
@@ -78,15 +79,10 @@ export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire
     laneClock.inFlight++;
     const answer = (kind: number, value: unknown, transfer: Transferable[]) => {
       laneClock.inFlight--;
-      if (viaLane && lane && !ahead) lane.answer(kind, value, () => reply(id, kind, value, transfer));
-      else if (viaLane && lane) {
-        reply(id, kind, value, transfer);
-        lane.answeredByMessage();
-      } else {
-        const parked = lane?.openIfIdle() ?? false;
-        reply(id, kind, value, transfer);
-        if (parked) lane?.park();
-      }
+      const post = () => reply(id, kind, value, transfer);
+      if (fromLane) fromLane.answer(kind, value, ahead, post);
+      else if (lane) lane.answerByMessage(post);
+      else post();
     };
     call.pending.then(
       (value) => {
@@ -109,14 +105,17 @@ export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire
     const request = event.data as HotRequest | LaneOffer;
     const hot = Array.isArray(request) && request[0] === HOT;
     if (hot && request[2] === OP_LANE) {
-      lane = new WorkerLane(request[3], request[4], (laneRequest) => serve(laneRequest as HotRequest, true));
+      const offered: WorkerLane = new WorkerLane(request[3], request[4], (laneRequest) =>
+        serve(laneRequest as HotRequest, offered),
+      );
+      lane = offered;
     }
     lane?.received();
     if (!hot) {
       for (const listener of others) listener(event);
       // Comlink closes a MessagePort it released; this endpoint is not one, so close it here once comlink answered.
       if ((event.data as { type?: unknown })?.type === "RELEASE") setTimeout(() => port.close());
-    } else if (request[2] !== OP_LANE) serve(request, false);
+    } else if (request[2] !== OP_LANE) serve(request, undefined);
     lane?.handled();
   });
   port.start();

@@ -20,7 +20,7 @@ export interface ValueBlock {
   tags: Uint8Array;
   /** The value of each `NUMBER` and `SAFE_INTEGER`, at its own index. */
   numbers: Float64Array;
-  /** The value of each `INTEGER` (a bigint within 64 bits), at its own index; null when there is none. */
+  /** The value of each `INTEGER` (a bigint beyond 2^53, within 64 bits), at its own index; null when there is none. */
   integers: BigInt64Array | null;
   /** The `STRING` values, in order. */
   strings: string[];
@@ -43,6 +43,8 @@ const UTF8 = 5;
 const SAFE_INTEGER = 6;
 
 const INT64_MIN = -(2n ** 63n);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 const INT64_MAX = 2n ** 63n - 1n;
 /** Up to this many bytes, text is copied out of the heap by hand rather than with `set()`. */
 const SHORT_COPY = 32;
@@ -95,12 +97,22 @@ export class ValueBlockWriter {
     return i;
   }
 
-  /** Adds any value; a string goes as a string. */
+  /**
+   * Adds any value; a string goes as a string, a bigint within 2^53 as a
+   * number (read back as a bigint, and bound without making one when it
+   * fits 32 bits: `nextInt32`).
+   */
   push(value: unknown): void {
     if (value === null) this.pushNull();
     else if (typeof value === "number") this.pushNumber(value);
     else if (typeof value === "string") this.pushString(value);
-    else if (typeof value === "bigint" && value >= INT64_MIN && value <= INT64_MAX) this.pushInteger(value);
+    else if (typeof value === "bigint") this.#pushBigint(value);
+    else this.pushOther(value);
+  }
+
+  #pushBigint(value: bigint): void {
+    if (value >= MIN_SAFE && value <= MAX_SAFE) this.pushSafeInteger(Number(value));
+    else if (value >= INT64_MIN && value <= INT64_MAX) this.pushInteger(value);
     else this.pushOther(value);
   }
 

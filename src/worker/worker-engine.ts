@@ -347,11 +347,8 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
    */
   runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult> {
     if (!Array.isArray(argsList) || argsList.length <= RUN_MANY_PART) return this.#runManyPart(conn, stmtId, argsList);
-    const previous = this.#bulks.get(conn) ?? Promise.resolve();
-    const run = previous.then(
-      () => this.#runManyInParts(conn, stmtId, argsList),
-      () => this.#runManyInParts(conn, stmtId, argsList),
-    );
+    // The map holds settled promises only, so the next call always follows.
+    const run = (this.#bulks.get(conn) ?? Promise.resolve()).then(() => this.#runManyInParts(conn, stmtId, argsList));
     const settled = run.then(
       () => {},
       () => {},
@@ -372,10 +369,7 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
     for (let offset = 0; offset < argsList.length; offset += RUN_MANY_PART) {
       const end = Math.min(argsList.length, offset + RUN_MANY_PART);
       const part = { first: offset === 0, last: end === argsList.length, offset };
-      const sent = this.#runManyPart(conn, stmtId, argsList.slice(offset, end), part);
-      // Each failure reaches the caller through `allSettled` below, never as unhandled.
-      sent.catch(() => {});
-      parts.push(sent);
+      parts.push(this.#runManyPart(conn, stmtId, argsList.slice(offset, end), part));
     }
     let rowsAffected = 0;
     let lastInsertRowid: bigint | undefined;

@@ -46,25 +46,22 @@ export class WorkerLane {
   /** Call for each message received on the port, before handling it. */
   received(): void {
     Atomics.add(this.#memory.slots, SEEN, 1);
-    laneClock.eventLoopRan = performance.now();
   }
 
   /** Call after handling a message: serves the lane's request if it was waiting for that message. */
   handled(): void {
-    if (this.#deferred && this.#caughtUp(Atomics.load(this.#memory.slots, REQUEST_AFTER))) {
-      this.#deferred = false;
-      this.#serve(this.#memory.codec.read());
-    }
+    if (this.#deferred) this.#take();
   }
 
   /**
-   * Answers the call being served from the lane: `value` on the lane under
-   * `kind`, or, when it does not fit, `LANE_BY_MESSAGE` after `post()`
-   * sent it. Then waits on the lane for the next call, if idle.
+   * Answers the call served from the lane: `value` on the lane under
+   * `kind`; or, when it does not fit or `byMessage` (rows went ahead of it
+   * by message), `post()` sends it and the lane says so. Then waits on the
+   * lane for the next call, if idle.
    */
-  answer(kind: number, value: unknown, post: () => void): void {
+  answer(kind: number, value: unknown, byMessage: boolean, post: () => void): void {
     const { slots, codec } = this.#memory;
-    if (codec.write(value) < 0) {
+    if (byMessage || codec.write(value) < 0) {
       post();
       kind = LANE_BY_MESSAGE;
     }
@@ -76,23 +73,15 @@ export class WorkerLane {
     if (park) this.#park();
   }
 
-  /** Marks a lane call answered by message (rows went ahead of it); then as `answer`. */
-  answeredByMessage(): void {
-    this.answer(LANE_BY_MESSAGE, undefined, () => {});
-  }
-
   /**
-   * Before an answer by message: when idle, opens the lane (so that the
-   * page, once it has the answer, finds it open however soon it calls);
-   * true when it did: call `park()` once the answer is posted.
+   * Answers a call that came by message with `post()`, then waits on the
+   * lane if idle. The lane opens before the answer is posted, so that the
+   * page finds it open however soon it calls again.
    */
-  openIfIdle(): boolean {
-    return this.#mayPark() && Atomics.compareExchange(this.#memory.slots, STATE, AWAKE, PARKED) === AWAKE;
-  }
-
-  /** Waits on the lane that `openIfIdle()` opened. */
-  park(): void {
-    this.#park();
+  answerByMessage(post: () => void): void {
+    const park = this.#mayPark() && Atomics.compareExchange(this.#memory.slots, STATE, AWAKE, PARKED) === AWAKE;
+    post();
+    if (park) this.#park();
   }
 
   /** True once the worker received every message the page had posted when it counted `sent`. */
@@ -128,8 +117,12 @@ export class WorkerLane {
       }
       if (state === REQUEST) break;
     }
-    // A request: now, unless messages posted before it are still on their way (then `handled()` serves it).
-    if (this.#caughtUp(Atomics.load(slots, REQUEST_AFTER))) this.#serve(this.#memory.codec.read());
-    else this.#deferred = true;
+    this.#take();
+  }
+
+  /** Serves the request on the lane, unless messages posted before it are still on their way (then `handled()` will). */
+  #take(): void {
+    this.#deferred = !this.#caughtUp(Atomics.load(this.#memory.slots, REQUEST_AFTER));
+    if (!this.#deferred) this.#serve(this.#memory.codec.read());
   }
 }
