@@ -1,8 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 
-/** A lock file whose owner line is still being written is left alone for this long before it counts as stale. */
+/** A lock file without an owner line (written by other software, or cut short) is left alone this long before it counts as stale. */
 const UNFINISHED_OWNER_GRACE_MS = 10_000;
 
 const host = hostname();
@@ -14,8 +14,8 @@ interface Owner {
 }
 
 /**
- * An exclusive lock between processes: the file `<db>.lock`, created with
- * `O_CREAT | O_EXCL` (atomic on local file systems) and holding the owner's
+ * An exclusive lock between processes: the file `<db>.lock`, linked into
+ * place whole (atomic on local file systems) and holding the owner's
  * PID, a random token and the host name. Node has no `fcntl`/`flock`, so this
  * is SQLite's own "dot-file" locking, plus recovery: a lock whose process is
  * gone (killed, crashed, exited inside a transaction) is broken by the next
@@ -82,24 +82,24 @@ export class DotLock {
     return seen !== null && seen !== this.#content && !this.#isStale(seen);
   }
 
-  /** Creates the lock file with our owner line; false if it already exists. */
+  /**
+   * Creates the lock file with our owner line; false if it already exists.
+   * The line is written to a file of our own first and linked into place
+   * (atomic, and failing if the lock exists), so that the lock never exists
+   * without its owner: a process killed in between leaves no lock.
+   */
   #create(): boolean {
-    let fd: number;
+    const mine = `${this.#path}.${this.#token}`;
+    writeFileSync(mine, this.#content, { mode: 0o644 });
     try {
-      fd = openSync(this.#path, "wx", 0o644);
+      linkSync(mine, this.#path);
+      return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
       throw error;
+    } finally {
+      unlinkSync(mine);
     }
-    try {
-      writeSync(fd, this.#content);
-    } catch (error) {
-      closeSync(fd);
-      unlinkSync(this.#path);
-      throw error;
-    }
-    closeSync(fd);
-    return true;
   }
 
   /** The lock file's text, or null when it does not exist. */
@@ -115,7 +115,7 @@ export class DotLock {
   #isStale(content: string): boolean {
     const owner = parseOwner(content);
     if (owner === null) {
-      // Created but its owner line not written yet, or the writer died in between.
+      // No owner line: not written by a DotLock (whose lock appears whole); left alone until old.
       const stat = statSync(this.#path, { throwIfNoEntry: false });
       return stat !== undefined && Date.now() - stat.mtimeMs > UNFINISHED_OWNER_GRACE_MS;
     }

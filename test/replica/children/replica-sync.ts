@@ -15,9 +15,6 @@ const client = createClient({
   syncUrl,
   authToken,
   encryptionKey,
-  // A process killed between creating the lock file and writing its owner line leaves a lock that
-  // counts as live for 10 s (see worker/node/dot-lock.ts): wait that out.
-  timeout: 15_000,
   onSyncProgress: (p) => {
     // A pull asks for 1,024 frames at a time. A first response of fewer was all of them; after a
     // full one, the count to expect follows (the next batch may report progress before it does).
