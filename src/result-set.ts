@@ -1,7 +1,7 @@
 import type { ResultSet, Row, Value } from "./api.js";
 import { toBase64 } from "./base64.js";
 import type { IntMode, ReceivedRows, StmtResult } from "./proto.js";
-import { rowClass } from "./row.js";
+import { type RowClass, rowClass } from "./row.js";
 
 /** The RangeError `@libsql/client` throws for integers beyond 2^53 in `number` mode. */
 export function unsafeIntegerError(): RangeError {
@@ -54,25 +54,32 @@ function valueToJson(value: Value): unknown {
   return value;
 }
 
-/** Builds row objects from received rows; in `number` mode a bigint cell (beyond 2^53) is a RangeError. */
-export function buildRows(columns: readonly string[], rows: ReceivedRows, intMode: IntMode): Row[] {
+/** Row objects of received rows, built one at a time when asked for (a cursor builds each as it is read). */
+export interface LazyRows {
+  /** The number of rows. */
+  readonly count: number;
+  /** Builds row `r` (0 ≤ r < count). */
+  row(r: number): Row;
+}
+
+/** Received rows ready to be built one by one; in `number` mode a bigint cell (beyond 2^53) is a RangeError here. */
+export function lazyRows(columns: readonly string[], rows: ReceivedRows, intMode: IntMode): LazyRows {
   if (Array.isArray(rows)) {
-    if (rows.length === 0) return [];
-    const Row = rowClass(columns);
-    const out = new Array<Row>(rows.length);
-    for (let r = 0; r < rows.length; r++) {
-      const values = rows[r] as Value[];
-      if (intMode === "number") checkSafe(values);
-      out[r] = new Row(values, 0);
-    }
-    return out;
+    if (intMode === "number") for (const values of rows) checkSafe(values);
+    const Row = rows.length === 0 ? undefined : rowClass(columns);
+    return { count: rows.length, row: (r) => new (Row as RowClass)(rows[r] as Value[], 0) };
   }
   const { width, count, values } = rows as { width: number; count: number; values: Value[] };
-  if (count === 0) return [];
   if (intMode === "number") checkSafe(values);
-  const Row = rowClass(columns);
-  const out = new Array<Row>(count);
-  for (let r = 0; r < count; r++) out[r] = new Row(values, r * width);
+  const Row = count === 0 ? undefined : rowClass(columns);
+  return { count, row: (r) => new (Row as RowClass)(values, r * width) };
+}
+
+/** Builds row objects from received rows; in `number` mode a bigint cell (beyond 2^53) is a RangeError. */
+export function buildRows(columns: readonly string[], rows: ReceivedRows, intMode: IntMode): Row[] {
+  const lazy = lazyRows(columns, rows, intMode);
+  const out = new Array<Row>(lazy.count);
+  for (let r = 0; r < lazy.count; r++) out[r] = lazy.row(r);
   return out;
 }
 

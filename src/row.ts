@@ -1,7 +1,7 @@
 import type { Row, Value } from "./api.js";
 
 /** Builds a row from `values[offset]` onwards (its columns' values, in order). */
-type RowClass = new (values: readonly Value[], offset: number) => Row;
+export type RowClass = new (values: readonly Value[], offset: number) => Row;
 
 const classes = new Map<string, RowClass>();
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");

@@ -1,11 +1,7 @@
-import type { CursorChunk, ReceivedRows } from "../proto.js";
-
-type Chunk = CursorChunk<ReceivedRows>;
-
 /** Chunks asked for ahead of the caller, at most. */
 const DEPTH = 3;
 
-interface Ahead {
+interface Ahead<Chunk> {
   /** Chunks asked for ahead and not yet taken, in order. */
   queue: Promise<Chunk>[];
   /** Chunks asked for (by the caller or ahead) that have not arrived yet. */
@@ -28,9 +24,11 @@ interface Ahead {
  * memory stays flat. Chunks already asked for stay queued until taken, even
  * once the last one arrived. Requests that reach the worker after the last
  * chunk fail there (the cursor is gone) and are dropped here unseen.
+ * `Chunk` is whatever the worker answers; the page keeps chunks as they
+ * came (typed arrays, outside the JavaScript heap) until they are taken.
  */
-export class CursorReadAhead {
-  readonly #cursors = new Map<number, Ahead>();
+export class CursorReadAhead<Chunk> {
+  readonly #cursors = new Map<number, Ahead<Chunk>>();
 
   /** A cursor was opened over `steps` statements. */
   opened(cursorId: number, steps: number): void {
@@ -79,7 +77,7 @@ export class CursorReadAhead {
     this.#fill(ahead);
   }
 
-  #fill(ahead: Ahead): void {
+  #fill(ahead: Ahead<Chunk>): void {
     const fetch = ahead.fetch;
     if (!fetch) return;
     while (ahead.queue.length < DEPTH && ahead.inFlight < DEPTH) {

@@ -87,7 +87,8 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
   readonly #port: MessagePort;
   readonly #pending = new Set<(error: LibsqlError) => void>();
   readonly #waiting = new Map<number, Waiting>();
-  readonly #readAhead = new CursorReadAhead();
+  /** Chunks wait there as they came, decoded only once taken (see `fetchCursor`). */
+  readonly #readAhead = new CursorReadAhead<CursorChunkWire>();
   /** Per connection, the parted `runMany` that the next one waits for. */
   readonly #bulks = new Map<number, Promise<void>>();
   readonly #lane: PageLane | undefined;
@@ -407,18 +408,25 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
     return cursorId;
   }
 
+  /**
+   * The next chunk of a cursor, decoded when the caller takes it: chunks read
+   * ahead wait in their compact form, so that their rows are made only
+   * just before they are read (short-lived objects are cheap to collect).
+   */
   fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk<ReceivedRows>> {
-    const ahead = this.#readAhead.take(cursorId);
-    if (ahead) return ahead;
-    this.#readAhead.asked(cursorId);
-    return this.#fetchCursor(conn, cursorId, maxRows);
+    let wire = this.#readAhead.take(cursorId);
+    if (!wire) {
+      this.#readAhead.asked(cursorId);
+      wire = this.#fetchCursor(conn, cursorId, maxRows);
+    }
+    return wire.then(decodeCursorChunk);
   }
 
-  #fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunk<ReceivedRows>> {
+  #fetchCursor(conn: number, cursorId: number, maxRows: number): Promise<CursorChunkWire> {
     return this.#hot(
       [HOT, ++this.#nextId, OP_FETCH_CURSOR, conn, cursorId, maxRows],
       [],
-      (wire: CursorChunkWire) => decodeCursorChunk(wire),
+      (wire: CursorChunkWire) => wire,
       (wire: CursorChunkWire) =>
         this.#readAhead.arrived(cursorId, wire[1], wire[0].at(-1)?.type === "rows", () =>
           this.#fetchCursor(conn, cursorId, maxRows),

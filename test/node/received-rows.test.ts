@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { FlatRows, ResultValue } from "../../src/proto.js";
 import { firstRows, receivedArrays, receivedCount, receivedRow } from "../../src/received-rows.js";
-import { buildRows } from "../../src/result-set.js";
+import { buildRows, lazyRows } from "../../src/result-set.js";
 
 const flat = (rows: ResultValue[][], width: number): FlatRows => ({ width, count: rows.length, values: rows.flat() });
 
@@ -46,6 +46,24 @@ describe("rows received flat (from a worker)", () => {
     ];
     expect(() => buildRows(["n", "s"], rows, "number")).toThrow(RangeError);
     expect(() => buildRows(["n", "s"], flat(rows, 2), "number")).toThrow(RangeError);
+    // A cursor's rows are built one at a time, but the chunk is refused as a whole, before any row is read.
+    expect(() => lazyRows(["n", "s"], flat(rows, 2), "number")).toThrow(RangeError);
+  });
+
+  it("build one row at a time for a cursor, a new object each time, the same as whole", () => {
+    const rows = [
+      [1, "a"],
+      [2, "b"],
+    ];
+    for (const received of [rows, flat(rows, 2)]) {
+      const lazy = lazyRows(["n", "s"], received, "number");
+      expect(lazy.count).toBe(2);
+      expect(lazy.row(1)).not.toBe(lazy.row(1));
+      expect([lazy.row(0), lazy.row(1)].map((row) => view(row as never))).toEqual(
+        buildRows(["n", "s"], rows, "number").map((row) => view(row as never)),
+      );
+    }
+    expect(lazyRows(["n"], [], "number").count).toBe(0);
   });
 
   it("give back counts, single rows, leading rows and arrays", () => {

@@ -9,7 +9,7 @@ type Chunk = CursorChunk<ReceivedRows>;
  * chunk in the order it was made; the test says when each answer arrives.
  */
 class FakeCursor {
-  readonly readAhead = new CursorReadAhead();
+  readonly readAhead = new CursorReadAhead<Chunk>();
   readonly requests: { chunk: number; arrive: () => void }[] = [];
   #next = 0;
 
