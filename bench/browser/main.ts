@@ -6,8 +6,10 @@
 import type { Client } from "../../src/api.js";
 import { createClient } from "../../src/browser.js";
 import { receivedRow } from "../../src/received-rows.js";
+import { encodeStmt, type StmtResultWire } from "../../src/worker/hot-wire.js";
 import { connectWorker, openWorkerTransport, type WorkerTransport } from "../../src/worker/open-worker-transport.js";
 import { WorkerEngine } from "../../src/worker/worker-engine.js";
+import { HOT, type HotRequest, type HotResponse, OP_EXECUTE } from "../../src/worker/worker-protocol.js";
 import {
   type BaselineOp,
   CREATE,
@@ -90,9 +92,41 @@ function bare(n: number): Promise<number> {
   });
 }
 
+/**
+ * `n` sequential bare `postMessage` round trips carrying what a point select
+ * carries: the request the client posts, the answer the worker posts back
+ * (built there without an engine). The floor for calls made by message.
+ */
+function barePayload(from: number, n: number): Promise<number> {
+  const port = ping as MessagePort;
+  return new Promise((resolve, reject) => {
+    let i = from;
+    const post = () => {
+      const request: HotRequest = [
+        HOT,
+        i,
+        OP_EXECUTE,
+        0,
+        encodeStmt({ sql: POINT, args: [ids[i % ids.length] as number] }),
+        "number",
+      ];
+      port.postMessage(request);
+    };
+    const started = performance.now();
+    port.onmessage = (event: MessageEvent<HotResponse>) => {
+      const rows = (event.data[3] as StmtResultWire)[2] as unknown[][];
+      if (rows[0]?.[0] !== ids[i % ids.length]) reject(new Error(`wrong answer for ${i}`));
+      if (++i === from + n) resolve(performance.now() - started);
+      else post();
+    };
+    post();
+  });
+}
+
 /** `n` sequential point selects of one kind, starting at `ids[from]`. */
 async function trips(kind: TripKind, from: number, n: number): Promise<number> {
   if (kind === "bare") return bare(n);
+  if (kind === "bare-payload") return barePayload(from, n);
   if (kind === "stub" || kind === "stub-message") {
     const engine = (kind === "stub" ? stub : stubMessage) as WorkerEngine;
     return time(async () => {
@@ -140,7 +174,7 @@ const bench = {
     for (const sql of [CREATE, FILL_T]) await transport.main.execute({ sql }, "number");
     messageWorker = new Worker(new URL("../../worker/main.js", import.meta.url), {
       type: "module",
-      name: "libsql-web",
+      name: "libsql-web-messages",
     });
     messageClient = createClient({ url: ":memory:", worker: messageWorker, sharedLane: false });
     for (const sql of [CREATE, FILL_T]) await messageClient.execute(sql);

@@ -9,8 +9,16 @@
  */
 import { atomicBatch } from "../../src/batch.js";
 import type { StmtResult } from "../../src/proto.js";
-import { type RowsWire, rowCount } from "../../src/worker/hot-wire.js";
+import {
+  decodeArgsList,
+  encodeArgsList,
+  type RowsWire,
+  rowCount,
+  type StmtResultWire,
+  type StmtWire,
+} from "../../src/worker/hot-wire.js";
 import { serveHotCalls } from "../../src/worker/serve-hot-calls.js";
+import { ANSWER_RESULT, HOT, type HotRequest, type HotResponse } from "../../src/worker/worker-protocol.js";
 import { loadBrowserSqlite } from "../../worker/browser/load-browser-sqlite.js";
 import { Engine } from "../../worker/engine.js";
 import { packedRows } from "../../worker/row-format.js";
@@ -151,6 +159,27 @@ async function engineInsert(): Promise<Timed> {
   });
 }
 
+/**
+ * The client's `runMany` without the worker boundary: the same argument
+ * lists, packed as the page packs them and read back as the worker does,
+ * bound and run by the engine in one call.
+ */
+async function engineRunMany(): Promise<Timed> {
+  const e = engine as Engine<RowsWire>;
+  await e.execute(conn, { sql: "DELETE FROM t" }, "number");
+  const { stmtId } = await e.prepare(conn, INSERT);
+  try {
+    return await time(async () => {
+      const lists = new Array(ROWS);
+      for (let i = 0; i < ROWS; i++) lists[i] = rowArgs(i + 1);
+      const result = await e.runMany(conn, stmtId, decodeArgsList(encodeArgsList(lists, [])) as never);
+      return result.rowsAffected;
+    });
+  } finally {
+    await e.finalize(conn, stmtId);
+  }
+}
+
 function enginePoints(): Promise<Timed> {
   const e = engine as Engine<RowsWire>;
   const ids = pointIds();
@@ -203,6 +232,22 @@ function serveStub(port: MessagePort): void {
   });
 }
 
+/**
+ * The message `serveHotCalls` answers a point select with, built without an
+ * engine: the payload of a round trip that carries a statement and its row.
+ */
+function pointAnswer(request: HotRequest): HotResponse {
+  const id = ((request[4] as StmtWire)[1] as number[])[0] as number;
+  const result: StmtResultWire = [
+    ["id", "name", "value"],
+    ["INTEGER", "TEXT", "REAL"],
+    [[id, `name-${id}`, id * 1.5]],
+    0,
+    undefined,
+  ];
+  return [HOT, request[1], ANSWER_RESULT, result];
+}
+
 function close(): Timed {
   if (db) (sqlite as Sqlite).x.sqlite3_close_v2(db);
   db = 0;
@@ -214,7 +259,11 @@ async function handle(request: RawRequest): Promise<Timed> {
   switch (request.op) {
     case "ping-port": {
       const { port } = request;
-      port.onmessage = (event) => port.postMessage(event.data);
+      port.onmessage = (event: MessageEvent<number | HotRequest>) => {
+        const data = event.data;
+        if (typeof data === "number") port.postMessage(data);
+        else port.postMessage(pointAnswer(data));
+      };
       return { ms: 0 };
     }
     case "stub-port":
@@ -235,6 +284,8 @@ async function handle(request: RawRequest): Promise<Timed> {
     }
     case "engine-insert":
       return engineInsert();
+    case "engine-run-many":
+      return engineRunMany();
     case "engine-points":
       return enginePoints();
     case "engine-read":

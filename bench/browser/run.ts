@@ -151,6 +151,7 @@ function printTrips(trips: Record<TripKind, number[]>, t: Timings): void {
   line("raw point select inside the worker", us(t.median("raw points"), SELECTS));
   line("engine.execute() point select inside the worker", us(t.median("engine points"), SELECTS));
   for (const [name, kind] of [
+    ["bare round trip carrying a point select's messages", "bare-payload"],
     ["protocol alone: WorkerEngine to an engine doing nothing", "stub"],
     ["  the same, messages only (no shared lane)", "stub-message"],
     ["worker transport execute() (no client)", "transport"],
@@ -174,6 +175,12 @@ function printInserts(t: Timings, insertPaths: InsertPath[]): void {
     `${engineInsert.toFixed(0)} ms`,
     `raw ${rawInsert.toFixed(0)} ms`,
     `ratio ${t.ratio("engine insert", "raw insert").toFixed(2)}x`,
+  );
+  line(
+    "engine.runMany() inside the worker (lists packed)",
+    `${t.median("engine runMany").toFixed(0)} ms`,
+    `raw ${rawInsert.toFixed(0)} ms`,
+    `ratio ${t.ratio("engine runMany", "raw insert before engine runMany").toFixed(2)}x`,
   );
   for (const path of insertPaths) {
     const ms = t.median(`insert ${path}`);
@@ -212,6 +219,8 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
     if (SECTIONS.has("insert")) {
       t.add("raw insert", await baseline("insert"));
       t.add("engine insert", await baseline("engine-insert"));
+      t.add("raw insert before engine runMany", await baseline("insert"));
+      t.add("engine runMany", await baseline("engine-run-many"));
       for (const path of insertPaths) {
         // A raw run right before each path, so that each ratio compares like with like.
         t.add(`raw insert before ${path}`, await baseline("insert"));

@@ -45,6 +45,7 @@ export type BaselineOp =
   | "read"
   | "stream"
   | "engine-insert"
+  | "engine-run-many"
   | "engine-points"
   | "engine-read"
   | "engine-stream";
@@ -69,6 +70,7 @@ export type RawResponse = Timed | { error: string };
 /** Round trips measured side by side, block after block ("-message": the shared lane turned off). */
 export type TripKind =
   | "bare"
+  | "bare-payload"
   | "stub"
   | "stub-message"
   | "transport"
@@ -80,6 +82,7 @@ export type TripKind =
 /** Every round trip kind, in the order a block starts with. */
 export const TRIP_KINDS: TripKind[] = [
   "bare",
+  "bare-payload",
   "stub",
   "stub-message",
   "transport",
