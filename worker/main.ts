@@ -1,7 +1,8 @@
 /**
  * The engine's worker entry: builds the browser engine and serves it on every
- * port a page connects (`{ "libsql-web:connect": port }`): the hot calls as
- * compact messages of our own, every other call with comlink.
+ * port a page connects (`{ "libsql-web:connect": port }`) and every channel a
+ * page opens on the worker's own messages (`worker-channel.ts`): the hot
+ * calls as compact messages of our own, every other call with comlink.
  * `openWorkerTransport` starts one per client by default; to share one, start
  * it yourself (with Vite: `import EngineWorker from "libsql-web/worker?worker"`,
  * then `new EngineWorker()`) and pass it as `worker`.
@@ -9,6 +10,7 @@
 import { expose, type TransferHandler, transfer, transferHandlers } from "comlink";
 import { errorThrowHandler, type ThrowHandler } from "../src/worker/error-codec.js";
 import { serveHotCalls } from "../src/worker/serve-hot-calls.js";
+import { WorkerChannels } from "../src/worker/worker-channel.js";
 import { CONNECT_MESSAGE } from "../src/worker/worker-protocol.js";
 import { createBrowserEngine } from "./browser/create-browser-engine.js";
 import { exposedApi } from "./browser/exposed-api.js";
@@ -24,8 +26,15 @@ transferHandlers.set(
 const engine = createBrowserEngine();
 const api = exposedApi(engine, transfer);
 
+const channels = new WorkerChannels(
+  (message, transfer) => postMessage(message, transfer),
+  (port) => expose(api, serveHotCalls(port, engine)),
+);
+
 addEventListener("message", (event: MessageEvent) => {
-  const port: unknown = event.data?.[CONNECT_MESSAGE];
+  const data: unknown = event.data;
+  if (channels.receive(data)) return;
+  const port: unknown = (data as Record<string, unknown> | null)?.[CONNECT_MESSAGE];
   if (!(port instanceof MessagePort)) return;
   expose(api, serveHotCalls(port, engine));
 });

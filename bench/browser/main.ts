@@ -8,6 +8,7 @@ import { createClient } from "../../src/browser.js";
 import { receivedRow } from "../../src/received-rows.js";
 import { encodeStmt, type StmtResultWire } from "../../src/worker/hot-wire.js";
 import { connectWorker, openWorkerTransport, type WorkerTransport } from "../../src/worker/open-worker-transport.js";
+import { openWorkerChannel } from "../../src/worker/worker-channel.js";
 import { WorkerEngine } from "../../src/worker/worker-engine.js";
 import { HOT, type HotRequest, type HotResponse, OP_EXECUTE } from "../../src/worker/worker-protocol.js";
 import {
@@ -38,6 +39,8 @@ let engineWorker: Worker | undefined;
 let client: Client | undefined;
 /** A client on a worker of its own that keeps to messages (no shared lane). */
 let messageClient: Client | undefined;
+/** The same, on a `MessagePort` to that worker (`connectWorker`) rather than a channel on its own messages. */
+let portClient: Client | undefined;
 let messageWorker: Worker | undefined;
 let transport: WorkerTransport | undefined;
 let raw: Worker | undefined;
@@ -54,15 +57,15 @@ function active(): Client {
 function ask(request: RawRequest, transfer: Transferable[] = []): Promise<Timed> {
   const worker = raw as Worker;
   return new Promise((resolve, reject) => {
-    worker.addEventListener(
-      "message",
-      (event: MessageEvent<RawResponse>) => {
-        const data = event.data;
-        if ("error" in data) reject(new Error(data.error));
-        else resolve(data);
-      },
-      { once: true },
-    );
+    // The worker's own channel also carries the stub's channels and the bare round trips: take the answer only.
+    const listener = (event: MessageEvent<RawResponse | unknown[] | number>) => {
+      const data = event.data;
+      if (typeof data !== "object" || Array.isArray(data)) return;
+      worker.removeEventListener("message", listener);
+      if ("error" in data) reject(new Error(data.error));
+      else resolve(data);
+    };
+    worker.addEventListener("message", listener);
     worker.postMessage(request, transfer);
   });
 }
@@ -92,33 +95,54 @@ function bare(n: number): Promise<number> {
   });
 }
 
+/** `n` sequential bare round trips on the bench worker's own channel (`worker.postMessage`, as the client uses). */
+function bareWorker(n: number): Promise<number> {
+  const worker = raw as Worker;
+  return new Promise((resolve) => {
+    let left = n;
+    const started = performance.now();
+    const listener = (event: MessageEvent) => {
+      if (typeof event.data !== "number") return;
+      if (--left > 0) {
+        worker.postMessage(left);
+        return;
+      }
+      worker.removeEventListener("message", listener);
+      resolve(performance.now() - started);
+    };
+    worker.addEventListener("message", listener);
+    worker.postMessage(left);
+  });
+}
+
 /**
- * `n` sequential bare `postMessage` round trips carrying what a point select
- * carries: the request the client posts, the answer the worker posts back
- * (built there without an engine). The floor for calls made by message.
+ * `n` sequential bare round trips on the bench worker's own channel carrying
+ * what a point select carries: the request the client posts, the answer the
+ * worker posts back (built there without an engine). The floor for calls
+ * made by message.
  */
 function barePayload(from: number, n: number): Promise<number> {
-  const port = ping as MessagePort;
+  const worker = raw as Worker;
   return new Promise((resolve, reject) => {
     let i = from;
     const post = () => {
-      const request: HotRequest = [
-        HOT,
-        i,
-        OP_EXECUTE,
-        0,
-        encodeStmt({ sql: POINT, args: [ids[i % ids.length] as number] }),
-        "number",
-      ];
-      port.postMessage(request);
+      const stmt = encodeStmt({ sql: POINT, args: [ids[i % ids.length] as number] });
+      worker.postMessage([HOT, i, OP_EXECUTE, 0, stmt, "number"] satisfies HotRequest);
     };
     const started = performance.now();
-    port.onmessage = (event: MessageEvent<HotResponse>) => {
-      const rows = (event.data[3] as StmtResultWire)[2] as unknown[][];
+    const listener = (event: MessageEvent) => {
+      const data = event.data as HotResponse;
+      if (!Array.isArray(data) || data[0] !== HOT) return;
+      const rows = (data[3] as StmtResultWire)[2] as unknown[][];
       if (rows[0]?.[0] !== ids[i % ids.length]) reject(new Error(`wrong answer for ${i}`));
-      if (++i === from + n) resolve(performance.now() - started);
-      else post();
+      if (++i < from + n) {
+        post();
+        return;
+      }
+      worker.removeEventListener("message", listener);
+      resolve(performance.now() - started);
     };
+    worker.addEventListener("message", listener);
     post();
   });
 }
@@ -126,6 +150,7 @@ function barePayload(from: number, n: number): Promise<number> {
 /** `n` sequential point selects of one kind, starting at `ids[from]`. */
 async function trips(kind: TripKind, from: number, n: number): Promise<number> {
   if (kind === "bare") return bare(n);
+  if (kind === "bare-worker") return bareWorker(n);
   if (kind === "bare-payload") return barePayload(from, n);
   if (kind === "stub" || kind === "stub-message") {
     const engine = (kind === "stub" ? stub : stubMessage) as WorkerEngine;
@@ -135,7 +160,7 @@ async function trips(kind: TripKind, from: number, n: number): Promise<number> {
     });
   }
   const message = kind === "execute-message" || kind === "get-message";
-  const c = message ? (messageClient as Client) : active();
+  const c = kind === "execute-message-port" ? (portClient as Client) : message ? (messageClient as Client) : active();
   const t = transport as WorkerTransport;
   const stmt = kind === "get" || kind === "get-message" ? await c.prepare(POINT) : undefined;
   try {
@@ -145,7 +170,7 @@ async function trips(kind: TripKind, from: number, n: number): Promise<number> {
         let found: unknown;
         if (kind === "transport")
           found = receivedRow((await t.main.execute({ sql: POINT, args: [id] }, "number")).rows, 0);
-        else if (kind === "execute" || kind === "execute-message")
+        else if (kind === "execute" || kind === "execute-message" || kind === "execute-message-port")
           found = (await c.execute({ sql: POINT, args: [id] })).rows[0];
         else found = await stmt?.get([id]);
         if (found === undefined) throw new Error(`no row ${id}`);
@@ -170,7 +195,7 @@ const bench = {
     await client.execute(FILL_T);
     await client.execute(CREATE_BIG);
     await client.execute(FILL_BIG);
-    transport = await openWorkerTransport({ storage: "memory", path: "", worker: connectWorker(engineWorker) });
+    transport = await openWorkerTransport({ storage: "memory", path: "", worker: engineWorker });
     for (const sql of [CREATE, FILL_T]) await transport.main.execute({ sql }, "number");
     messageWorker = new Worker(new URL("../../worker/main.js", import.meta.url), {
       type: "module",
@@ -178,18 +203,16 @@ const bench = {
     });
     messageClient = createClient({ url: ":memory:", worker: messageWorker, sharedLane: false });
     for (const sql of [CREATE, FILL_T]) await messageClient.execute(sql);
+    portClient = createClient({ url: ":memory:", worker: connectWorker(messageWorker), sharedLane: false });
+    for (const sql of [CREATE, FILL_T]) await portClient.execute(sql);
     const clientMs = performance.now() - started;
     raw = new Worker(new URL("./raw-worker.ts", import.meta.url), { type: "module", name: "bench-raw" });
     const { ms: rawMs } = await ask({ op: "open" });
     const channel = new MessageChannel();
     await ask({ op: "ping-port", port: channel.port2 }, [channel.port2]);
     ping = channel.port1;
-    const stubChannel = new MessageChannel();
-    await ask({ op: "stub-port", port: stubChannel.port2 }, [stubChannel.port2]);
-    stub = new WorkerEngine(stubChannel.port1);
-    const stubMessageChannel = new MessageChannel();
-    await ask({ op: "stub-port", port: stubMessageChannel.port2 }, [stubMessageChannel.port2]);
-    stubMessage = new WorkerEngine(stubMessageChannel.port1, { sharedLane: false });
+    stub = new WorkerEngine(openWorkerChannel(raw));
+    stubMessage = new WorkerEngine(openWorkerChannel(raw), { sharedLane: false });
     // Two calls: the second finds the worker waiting on the lane, to see that it works here.
     for (let i = 0; i < 2; i++) await stub.execute(0, { sql: POINT, args: [1] }, "number");
     return { clientMs, rawMs, crossOriginIsolated, laneAnswers: stub.laneAnswers };
@@ -288,6 +311,7 @@ const bench = {
     stub?.end("was stopped");
     stubMessage?.end("was stopped");
     messageClient?.close();
+    portClient?.close();
     messageWorker?.terminate();
     await transport?.close();
     client?.close();

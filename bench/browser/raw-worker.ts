@@ -18,6 +18,7 @@ import {
   type StmtWire,
 } from "../../src/worker/hot-wire.js";
 import { serveHotCalls } from "../../src/worker/serve-hot-calls.js";
+import { type ChannelPort, WorkerChannels } from "../../src/worker/worker-channel.js";
 import { ANSWER_RESULT, HOT, type HotRequest, type HotResponse } from "../../src/worker/worker-protocol.js";
 import { loadBrowserSqlite } from "../../worker/browser/load-browser-sqlite.js";
 import { Engine } from "../../worker/engine.js";
@@ -214,7 +215,7 @@ function engineStream(): Promise<Timed> {
  * every `execute` answers the same point-select-shaped result. Round trips
  * to it measure the worker protocol alone (messages, encoding, promises).
  */
-function serveStub(port: MessagePort): void {
+function serveStub(port: MessagePort | ChannelPort): void {
   const result = (args: unknown): StmtResult => ({
     columns: ["id", "name", "value"],
     columnTypes: ["INTEGER", "TEXT", "REAL"],
@@ -259,16 +260,9 @@ async function handle(request: RawRequest): Promise<Timed> {
   switch (request.op) {
     case "ping-port": {
       const { port } = request;
-      port.onmessage = (event: MessageEvent<number | HotRequest>) => {
-        const data = event.data;
-        if (typeof data === "number") port.postMessage(data);
-        else port.postMessage(pointAnswer(data));
-      };
+      port.onmessage = (event) => port.postMessage(event.data);
       return { ms: 0 };
     }
-    case "stub-port":
-      serveStub(request.port);
-      return { ms: 0 };
     case "open":
       return open();
     case "insert":
@@ -300,8 +294,22 @@ async function handle(request: RawRequest): Promise<Timed> {
   }
 }
 
-addEventListener("message", (event: MessageEvent<RawRequest>) => {
-  handle(event.data).then(
+/** The stub engine on channels of this worker's own messages, as the client talks to its worker (`worker-channel.ts`). */
+const channels = new WorkerChannels((message, transfer) => postMessage(message, { transfer }), serveStub);
+
+addEventListener("message", (event: MessageEvent<RawRequest | HotRequest | number>) => {
+  const data = event.data;
+  if (channels.receive(data)) return;
+  // The bare round trips on this worker's own channel: a number, or a point select's request.
+  if (typeof data === "number") {
+    postMessage(data);
+    return;
+  }
+  if (Array.isArray(data)) {
+    postMessage(pointAnswer(data));
+    return;
+  }
+  handle(data).then(
     (response) => postMessage(response),
     (error: unknown) => postMessage({ error: String((error as Error)?.stack ?? error) } satisfies RawResponse),
   );

@@ -51,12 +51,7 @@ export type BaselineOp =
   | "engine-stream";
 
 /** Messages the page sends to the bench worker. */
-export type RawRequest =
-  | { op: "ping-port"; port: MessagePort }
-  | { op: "stub-port"; port: MessagePort }
-  | { op: "open" }
-  | { op: BaselineOp }
-  | { op: "close" };
+export type RawRequest = { op: "ping-port"; port: MessagePort } | { op: "open" } | { op: BaselineOp } | { op: "close" };
 
 /** Milliseconds a baseline took, and the rows it saw. */
 export interface Timed {
@@ -70,24 +65,28 @@ export type RawResponse = Timed | { error: string };
 /** Round trips measured side by side, block after block ("-message": the shared lane turned off). */
 export type TripKind =
   | "bare"
+  | "bare-worker"
   | "bare-payload"
   | "stub"
   | "stub-message"
   | "transport"
   | "execute"
   | "execute-message"
+  | "execute-message-port"
   | "get"
   | "get-message";
 
 /** Every round trip kind, in the order a block starts with. */
 export const TRIP_KINDS: TripKind[] = [
   "bare",
+  "bare-worker",
   "bare-payload",
   "stub",
   "stub-message",
   "transport",
   "execute",
   "execute-message",
+  "execute-message-port",
   "get",
   "get-message",
 ];

@@ -11,6 +11,7 @@ import {
   encodeStmtResult,
   type RowsWire,
 } from "./hot-wire.js";
+import type { ChannelPort } from "./worker-channel.js";
 import { laneClock, WorkerLane } from "./worker-lane.js";
 import {
   ANSWER_ERROR,
@@ -31,7 +32,8 @@ import {
 } from "./worker-protocol.js";
 
 /**
- * Serves the hot calls (see `HotCall`) arriving on `port` with `engine`, in
+ * Serves the hot calls (see `HotCall`) arriving on `port` (a `MessagePort`,
+ * or a channel on the worker's own: `worker-channel.ts`) with `engine`, in
  * the worker, beside comlink on the same port. Each answer moves its typed
  * arrays and blobs; an error travels encoded (`encodeError`), so that
  * `LibsqlError` keeps its class and codes. When the page gives a shared
@@ -40,7 +42,7 @@ import {
  * messages only (comlink answers every message it sees, even ours), each
  * handed over in the order the page posted it.
  */
-export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire>, HotCall>): Endpoint {
+export function serveHotCalls(port: MessagePort | ChannelPort, engine: Pick<EngineApi<RowsWire>, HotCall>): Endpoint {
   let lane: WorkerLane | undefined;
   const post = (id: number, kind: number, value: unknown, transfer: Transferable[] = []) => {
     try {
@@ -100,7 +102,8 @@ export function serveHotCalls(port: MessagePort, engine: Pick<EngineApi<RowsWire
     );
   };
   const others = new Set<(event: MessageEvent) => void>();
-  port.addEventListener("message", (event: MessageEvent) => {
+  port.addEventListener("message", (received: Event) => {
+    const event = received as MessageEvent;
     laneClock.eventLoopRan = performance.now();
     const request = event.data as HotRequest | LaneOffer;
     const hot = Array.isArray(request) && request[0] === HOT;

@@ -43,6 +43,7 @@ import {
   type StmtResultWire,
 } from "./hot-wire.js";
 import { LANE_TIMING, type LaneTiming, PageLane, sharedLaneAvailable } from "./shared-lane.js";
+import type { ChannelPort } from "./worker-channel.js";
 import {
   ANSWER_ERROR,
   ANSWER_ROWS_AHEAD,
@@ -74,7 +75,8 @@ interface Waiting {
 }
 
 /**
- * The engine in a worker, seen from the page, on one `MessagePort`: the hot
+ * The engine in a worker, seen from the page, on one `MessagePort` (or a
+ * channel on the worker's own messages, `worker-channel.ts`): the hot
  * calls (`execute`, `batch`, `query`, `fetchCursor`) as compact messages of
  * our own (see `HotCall`), every other call through comlink. Comlink's own
  * calls only ever resolve, so this keeps the calls in flight itself: once the
@@ -84,7 +86,7 @@ interface Waiting {
  */
 export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, ReplicaOfflineApi, WorkerApi {
   readonly #remote: Remote<WorkerApi>;
-  readonly #port: MessagePort;
+  readonly #port: MessagePort | ChannelPort;
   readonly #pending = new Set<(error: LibsqlError) => void>();
   readonly #waiting = new Map<number, Waiting>();
   /** Chunks wait there as they came, decoded only once taken (see `fetchCursor`). */
@@ -101,7 +103,10 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
    * isolated); `false` keeps to messages. `laneTiming`: how long the worker waits there
    * (tests lengthen it to make the lane's use certain on a loaded machine).
    */
-  constructor(port: MessagePort, options: { sharedLane?: boolean | undefined; laneTiming?: LaneTiming } = {}) {
+  constructor(
+    port: MessagePort | ChannelPort,
+    options: { sharedLane?: boolean | undefined; laneTiming?: LaneTiming } = {},
+  ) {
     transferHandlers.set(
       "throw",
       errorThrowHandler(transferHandlers.get("throw") as unknown as ThrowHandler) as unknown as TransferHandler<
@@ -117,7 +122,7 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
       removeEventListener: port.removeEventListener.bind(port),
       start: () => port.start(),
     });
-    port.addEventListener("message", (event: MessageEvent) => this.#answer(event.data));
+    port.addEventListener("message", (event: Event) => this.#answer((event as MessageEvent).data));
     port.start();
     if (options.sharedLane !== false && sharedLaneAvailable()) {
       this.#lane = new PageLane();

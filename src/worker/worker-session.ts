@@ -1,4 +1,5 @@
 import { watchLifetimeLock } from "./watch-lifetime-lock.js";
+import { openWorkerChannel } from "./worker-channel.js";
 import { WorkerEngine } from "./worker-engine.js";
 import { CONNECT_MESSAGE } from "./worker-protocol.js";
 
@@ -30,7 +31,8 @@ export async function startWorkerSession(
   const target =
     endpoint ?? new Worker(new URL("../../worker/main.js", import.meta.url), { type: "module", name: "libsql-web" });
   const worker = target instanceof MessagePort ? undefined : target;
-  const port = worker ? connectWorker(worker) : (target as MessagePort);
+  // A `Worker` of ours to talk to: a channel on its own messages (faster than a `MessagePort`; see `worker-channel.ts`).
+  const port = worker ? openWorkerChannel(worker) : (target as MessagePort);
   const engine = new WorkerEngine(port, sharedLane === undefined ? {} : { sharedLane });
   const cleanups: (() => void)[] = [];
   const listen = (source: EventTarget, type: string, listener: (event: Event) => void) => {
@@ -52,15 +54,20 @@ export async function startWorkerSession(
     );
     listen(worker, "messageerror", (event) => fail("sent a message that could not be read", event));
   }
-  listen(port, "messageerror", (event) => fail("sent a message that could not be read", event));
+  // A channel's unreadable messages fire `messageerror` on the worker (above).
+  if (port instanceof MessagePort)
+    listen(port, "messageerror", (event) => fail("sent a message that could not be read", event));
   const close = () => {
     dispose();
     if (owned) {
       engine.end("was closed with its client");
       worker?.terminate();
     } else if (!engine.ended) {
-      // A port made here for a given Worker is ours: the worker stops serving it.
-      if (worker) engine.release();
+      // A channel opened here to a given Worker is ours: the worker stops serving it.
+      if (worker) {
+        engine.release();
+        port.close();
+      }
       engine.end("connection was closed with its client");
     }
   };

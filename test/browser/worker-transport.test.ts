@@ -116,7 +116,7 @@ describe("worker transport in Chromium", () => {
     expect(result).toMatchObject({ isLibsqlError: true, code: "WORKER_TERMINATED" });
   });
 
-  it("ends its own worker on close, and leaves a given worker serving other transports", async () => {
+  it("ends its own worker on close, and leaves a given worker serving other transports (channels and ports)", async () => {
     const page = await browser.open();
     const result = await page.evaluate(async () => {
       const { lib } = window;
@@ -124,21 +124,47 @@ describe("worker transport in Chromium", () => {
       await own.close();
       const afterOwnClose = await lib.thrown(own.main.execute({ sql: "SELECT 1" }, "number"));
 
+      // a and d talk on channels of the worker's own messages, b on a port of its own.
       const worker = lib.workers.engine();
+      let onChannels = 0;
+      worker.addEventListener("message", (event) => {
+        if (Array.isArray(event.data) && event.data[0] === "libsql-web:channel") onChannels++;
+      });
       const a = await lib.openWorkerTransport({ storage: "memory", path: "", worker });
       const b = await lib.openWorkerTransport({ storage: "memory", path: "", worker: lib.connectWorker(worker) });
+      const d = await lib.openWorkerTransport({ storage: "memory", path: "", worker });
       await a.main.execute({ sql: "CREATE TABLE t(x)" }, "number");
+      await d.main.execute({ sql: "CREATE TABLE t(x)" }, "number");
+      // Calls of all three at once, each on its own database: every answer reaches its own caller.
+      const mixed = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => {
+          const t = [a, b, d][i % 3] as typeof a;
+          return t.main
+            .execute({ sql: "SELECT ?", args: [i] }, "number")
+            .then((rs) => window.lib.rows(rs.rows)[0]?.[0]);
+        }),
+      );
       await a.close();
+      const afterClose = await lib.thrown(a.main.execute({ sql: "SELECT 1" }, "number"));
       const bStillWorks = window.lib.rows((await b.main.execute({ sql: "SELECT 42" }, "number")).rows)[0]?.[0];
+      const dStillWorks = window.lib.rows(
+        (await d.main.execute({ sql: "SELECT count(*) FROM t" }, "number")).rows,
+      )[0]?.[0];
       const c = await lib.openWorkerTransport({ storage: "memory", path: "", worker });
       const cWorks = window.lib.rows((await c.main.execute({ sql: "SELECT 7" }, "number")).rows)[0]?.[0];
       await b.close();
       await c.close();
+      await d.close();
       worker.terminate();
-      return { afterOwnClose, bStillWorks, cWorks };
+      return { afterOwnClose, mixed, onChannels, afterClose, bStillWorks, dStillWorks, cWorks };
     });
     expect(result.afterOwnClose).toMatchObject({ code: "WORKER_TERMINATED" });
+    expect(result.mixed).toEqual(Array.from({ length: 60 }, (_, i) => i));
+    // The answers to a, c and d came on the worker's own channel (40 calls at least, and their opening).
+    expect(result.onChannels).toBeGreaterThanOrEqual(40);
+    expect(result.afterClose).toMatchObject({ code: "WORKER_TERMINATED" });
     expect(result.bStillWorks).toBe(42);
+    expect(result.dStillWorks).toBe(0);
     expect(result.cWorks).toBe(7);
   });
 });
