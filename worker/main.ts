@@ -27,7 +27,7 @@ const engine = createBrowserEngine();
 const api = exposedApi(engine, transfer);
 
 const channels = new WorkerChannels(
-  (message, transfer) => postMessage(message, transfer),
+  (message, moved) => postMessage(message, moved),
   (port) => expose(api, serveHotCalls(port, engine)),
 );
 

@@ -4,7 +4,8 @@
  * drives the C API directly (no engine, no client, no messages per row);
  * "engine" calls libsql-web's `Engine` in this worker (no messages), which
  * splits the client's cost into the engine's and the worker boundary's. It
- * also echoes messages on a port, for the bare `postMessage` round trip.
+ * also echoes messages, on a port and on its own channel, for the bare
+ * `postMessage` round trips, and serves a stub engine on channels of its own.
  * Benchmark-only: libsql-web's own worker entry knows nothing of it.
  */
 import { atomicBatch } from "../../src/batch.js";
@@ -215,7 +216,7 @@ function engineStream(): Promise<Timed> {
  * every `execute` answers the same point-select-shaped result. Round trips
  * to it measure the worker protocol alone (messages, encoding, promises).
  */
-function serveStub(port: MessagePort | ChannelPort): void {
+function serveStub(port: ChannelPort): void {
   const result = (args: unknown): StmtResult => ({
     columns: ["id", "name", "value"],
     columnTypes: ["INTEGER", "TEXT", "REAL"],

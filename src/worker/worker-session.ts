@@ -31,7 +31,7 @@ export async function startWorkerSession(
   const target =
     endpoint ?? new Worker(new URL("../../worker/main.js", import.meta.url), { type: "module", name: "libsql-web" });
   const worker = target instanceof MessagePort ? undefined : target;
-  // A `Worker` of ours to talk to: a channel on its own messages (faster than a `MessagePort`; see `worker-channel.ts`).
+  // Given a `Worker` (or starting one): a channel on its own messages, faster than a `MessagePort` (`worker-channel.ts`).
   const port = worker ? openWorkerChannel(worker) : (target as MessagePort);
   const engine = new WorkerEngine(port, sharedLane === undefined ? {} : { sharedLane });
   const cleanups: (() => void)[] = [];
