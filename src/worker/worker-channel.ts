@@ -77,6 +77,14 @@ export class ChannelRoutes {
     this.#send = send;
   }
 
+  /** A channel number not in use on this side: random, so that two copies of this code on one page never share one. */
+  unused(): number {
+    for (;;) {
+      const channel = crypto.getRandomValues(new Uint32Array(1))[0] as number;
+      if (!this.#ports.has(channel)) return channel;
+    }
+  }
+
   /** The end of channel `channel` on this side. */
   open(channel: number): ChannelPort {
     const port = new ChannelPort(
@@ -96,7 +104,6 @@ export class ChannelRoutes {
 }
 
 const pageRoutes = new WeakMap<Worker, ChannelRoutes>();
-let lastChannel = 0;
 
 /**
  * Opens a channel to `worker` (running libsql-web's worker entry) on the
@@ -110,7 +117,7 @@ export function openWorkerChannel(worker: Worker): ChannelPort {
     pageRoutes.set(worker, created);
     routes = created;
   }
-  const channel = ++lastChannel;
+  const channel = routes.unused();
   const port = routes.open(channel);
   worker.postMessage({ [CHANNEL_CONNECT]: channel });
   return port;

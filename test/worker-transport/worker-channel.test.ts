@@ -93,6 +93,26 @@ describe("channels on a worker's own messages", () => {
     expect(unrouted).toEqual([{ other: "message" }, [CHANNEL.toUpperCase(), 1, "not ours"]]);
   });
 
+  it("keep two copies of this code on one page apart (channel numbers are random)", async () => {
+    const { wire, served } = joined();
+    wires.push(wire);
+    // A second copy of the page's side, listening on the same worker.
+    const other = new ChannelRoutes((message, transfer) => wire.port1.postMessage(message, transfer as never));
+    wire.port1.on("message", (data) => other.receive(data));
+    const mine = new ChannelRoutes((message, transfer) => wire.port1.postMessage(message, transfer as never));
+    wire.port1.on("message", (data) => mine.receive(data));
+    const ends = [mine, other].map((routes) => {
+      const channel = routes.unused();
+      wire.port1.postMessage({ "libsql-web:channel-connect": channel });
+      return routes.open(channel);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(served).toHaveLength(2);
+    const heard = ends.map((end) => received(end, 1));
+    for (const [i, port] of served.entries()) port.postMessage(`to ${i}`);
+    expect(await Promise.all(heard)).toEqual([["to 0"], ["to 1"]]);
+  });
+
   it("move transferred buffers with the message", async () => {
     const { wire, served, open } = joined();
     wires.push(wire);
