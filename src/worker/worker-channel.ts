@@ -57,14 +57,31 @@ export class ChannelPort {
     this.#closed();
   }
 
-  /** Hands a message that came on the channel to the listeners. */
+  /**
+   * Hands a message that came on the channel to the listeners. As with an
+   * event, a listener that throws has its error reported and the others
+   * still run.
+   */
   deliver(data: unknown): void {
     const event = { data } as MessageEvent;
     for (const listener of this.#listeners) {
-      if (typeof listener === "function") listener(event);
-      else listener.handleEvent(event);
+      try {
+        if (typeof listener === "function") listener(event);
+        else listener.handleEvent(event);
+      } catch (error) {
+        report(error);
+      }
     }
   }
+}
+
+/** Reports an error thrown by a listener as an uncaught one, without stopping the caller. */
+function report(error: unknown): void {
+  if (typeof reportError === "function") reportError(error);
+  else
+    setTimeout(() => {
+      throw error;
+    });
 }
 
 /** The channels of one worker, on one side: routes each message that came to its port. */

@@ -1,5 +1,5 @@
 import { MessageChannel } from "node:worker_threads";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { CHANNEL, type ChannelPort, ChannelRoutes, WorkerChannels } from "../../src/worker/worker-channel.js";
 
 /**
@@ -111,6 +111,25 @@ describe("channels on a worker's own messages", () => {
     const heard = ends.map((end) => received(end, 1));
     for (const [i, port] of served.entries()) port.postMessage(`to ${i}`);
     expect(await Promise.all(heard)).toEqual([["to 0"], ["to 1"]]);
+  });
+
+  it("run every listener even when one throws, and report its error", () => {
+    const reported: unknown[] = [];
+    vi.stubGlobal("reportError", (error: unknown) => reported.push(error));
+    try {
+      const routes = new ChannelRoutes(() => {});
+      const port = routes.open(1);
+      const heard: unknown[] = [];
+      port.addEventListener("message", () => {
+        throw new Error("listener failed");
+      });
+      port.addEventListener("message", (event) => heard.push((event as MessageEvent).data));
+      expect(routes.receive([CHANNEL, 1, "hello"])).toBe(true);
+      expect(heard).toEqual(["hello"]);
+      expect(reported).toEqual([new Error("listener failed")]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it("move transferred buffers with the message", async () => {
