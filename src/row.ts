@@ -1,4 +1,5 @@
 import type { Row, Value } from "./api.js";
+import { setOwn } from "./own-property.js";
 
 /** Builds a row from `values[offset]` onwards (its columns' values, in order). */
 export type RowClass = new (values: readonly Value[], offset: number) => Row;
@@ -65,13 +66,7 @@ function makeRowClass(columns: readonly string[]): RowClass {
       const self = this as unknown as Record<string, Value>;
       for (let k = 0; k < m; k++) {
         const name = names[k] as string;
-        const value = values[offset + (indexes[k] as number)] as Value;
-        // Assigning "__proto__" would replace the prototype instead of adding a field.
-        if (name === "__proto__") {
-          Object.defineProperty(self, name, { value, enumerable: true, writable: true, configurable: true });
-        } else {
-          self[name] = value;
-        }
+        setOwn(self, name, values[offset + (indexes[k] as number)] as Value);
       }
     }
     static valueAt(row: LibsqlRow, i: number): Value {

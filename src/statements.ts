@@ -1,5 +1,6 @@
 import type { InArgs, InStatement, InValue } from "./api.js";
 import { LibsqlError } from "./errors.js";
+import { setOwn } from "./own-property.js";
 import type { ArgValue, Stmt } from "./proto.js";
 
 /** Converts a caller's value to what the engine binds (booleans as 1/0 integers, dates as epoch ms). */
@@ -50,7 +51,7 @@ export function toArgs(args: InArgs | undefined): Pick<Stmt, "args" | "namedArgs
     throw new LibsqlError(`arguments must be an array or an object, got ${typeof args}`, "ARGS_INVALID");
   }
   const namedArgs: Record<string, ArgValue> = {};
-  for (const [name, value] of Object.entries(args)) namedArgs[name] = toArgValue(value);
+  for (const [name, value] of Object.entries(args)) setOwn(namedArgs, name, toArgValue(value));
   return { namedArgs };
 }
 

@@ -1,5 +1,6 @@
 import type { Value } from "../api.js";
 import { ErrorCode, LibsqlError } from "../errors.js";
+import { setOwn } from "../own-property.js";
 import type { ArgValue, BatchStep, ReceivedRows, ReplicaChange, Stmt, StmtResult } from "../proto.js";
 import { receivedRow } from "../received-rows.js";
 import type { Transport } from "../transport.js";
@@ -190,7 +191,7 @@ function describeConflict(
   const keyRow = change.operation === "insert" ? change.after : change.before;
   const key: ConflictRow = {};
   change.columns.forEach((name, i) => {
-    if (change.primaryKey[i]) key[name] = toValue(keyRow?.[i] ?? null);
+    if (change.primaryKey[i]) setOwn(key, name, toValue(keyRow?.[i] ?? null));
   });
   return {
     reason: error ? "constraint" : current === undefined ? "missing" : "changed",
@@ -209,7 +210,7 @@ function rowFrom(columns: string[], values: (ArgValue | undefined)[] | undefined
   const row: ConflictRow = {};
   columns.forEach((name, i) => {
     const value = values[i];
-    if (value !== undefined) row[name] = toValue(value);
+    if (value !== undefined) setOwn(row, name, toValue(value));
   });
   return row;
 }
@@ -219,7 +220,7 @@ function rowOf(result: StmtResult<ReceivedRows> | undefined): ConflictRow | unde
   if (!result || !values) return undefined;
   const row: ConflictRow = {};
   result.columns.forEach((name, i) => {
-    row[name] = values[i] as Value;
+    setOwn(row, name, values[i] as Value);
   });
   return row;
 }

@@ -1,5 +1,6 @@
 import type { Executor, Value } from "../api.js";
 import { quoteIdentifier } from "../migrations/quote-identifier.js";
+import { setOwn } from "../own-property.js";
 import { type VectorInput, vector32 } from "../types/vector32.js";
 import { vector64 } from "../types/vector64.js";
 
@@ -72,7 +73,7 @@ export async function nearest<Column extends string = "rowid">(
         });
   return rs.rows.map((row) => {
     const out: Record<string, Value> = {};
-    for (const name of rs.columns) out[name] = row[name] as Value;
+    for (const name of rs.columns) setOwn(out, name, row[name] as Value);
     return out as Neighbour<Column>;
   });
 }

@@ -8,6 +8,8 @@
  * not fit, makes `write` return -1 and the call takes `postMessage` instead.
  */
 
+import { setOwn } from "../own-property.js";
+
 const UNDEFINED = 0;
 const NULL = 1;
 const FALSE = 2;
@@ -229,7 +231,7 @@ export class LaneCodec {
         const object: Record<string, unknown> = {};
         for (let i = 0; i < count; i++) {
           const key = this.#readString();
-          object[key] = this.#read();
+          setOwn(object, key, this.#read());
         }
         return object;
       }

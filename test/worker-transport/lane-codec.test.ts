@@ -38,6 +38,20 @@ describe("lane codec", () => {
     );
   });
 
+  it("keeps an own property named __proto__ as a property, not as the prototype", () => {
+    const lane = codec();
+    const value = JSON.parse('{"__proto__": {"x": 1}, "a": null}') as Record<string, unknown>;
+    for (const sent of [value, { named: value }, [value]]) {
+      expect(lane.write(sent)).toBeGreaterThan(0);
+      expect(lane.read()).toStrictEqual(structuredClone(sent));
+    }
+    expect(lane.write(value)).toBeGreaterThan(0);
+    const back = lane.read() as Record<string, unknown>;
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(Object.keys(back)).toEqual(["__proto__", "a"]);
+    expect(Object.getOwnPropertyDescriptor(back, "__proto__")?.value).toEqual({ x: 1 });
+  });
+
   it("keeps -0, NaN, lone surrogates, NUL and integers at the edges of each form", () => {
     const lane = codec();
     const values = [
