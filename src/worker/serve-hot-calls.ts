@@ -44,19 +44,14 @@ import {
  */
 export function serveHotCalls(port: MessagePort | ChannelPort, engine: Pick<EngineApi<RowsWire>, HotCall>): Endpoint {
   let lane: WorkerLane | undefined;
-  const post = (id: number, kind: number, value: unknown, transfer: Transferable[] = []) => {
+  /** Posts an answer; one that cannot be sent (e.g. a `DataCloneError`) becomes an error answer saying so. */
+  const reply = (id: number, kind: number, value: unknown, transfer: Transferable[]) => {
     try {
       port.postMessage([HOT, id, kind, value] as HotResponse, transfer);
     } catch (error) {
-      if (kind === ANSWER_ERROR) throw error;
-      post(id, ANSWER_ERROR, encodeError(new TypeError(`the result could not be sent: ${messageOf(error)}`)));
-    }
-  };
-  const reply = (id: number, kind: number, value: unknown, transfer: Transferable[]) => {
-    try {
-      post(id, kind, value, transfer);
-    } catch {
-      post(id, ANSWER_ERROR, encodeError(new TypeError("the error could not be sent")));
+      const why =
+        kind === ANSWER_ERROR ? "the error could not be sent" : `the result could not be sent: ${messageOf(error)}`;
+      port.postMessage([HOT, id, ANSWER_ERROR, encodeError(new TypeError(why))] satisfies HotResponse, []);
     }
   };
   /** Starts a hot call and answers it: on `fromLane` when it came from there, else by message. */
@@ -81,10 +76,10 @@ export function serveHotCalls(port: MessagePort | ChannelPort, engine: Pick<Engi
     laneClock.inFlight++;
     const answer = (kind: number, value: unknown, transfer: Transferable[]) => {
       laneClock.inFlight--;
-      const post = () => reply(id, kind, value, transfer);
-      if (fromLane) fromLane.answer(kind, value, ahead, post);
-      else if (lane) lane.answerByMessage(post);
-      else post();
+      const send = () => reply(id, kind, value, transfer);
+      if (fromLane) fromLane.answer(kind, value, ahead, send);
+      else if (lane) lane.answerByMessage(send);
+      else send();
     };
     call.pending.then(
       (value) => {

@@ -279,11 +279,15 @@ export class ValueBlockReader {
    * -1, skipping nothing.
    */
   nextText(): number {
-    const block = this.#block;
-    if (block.tags[this.#index] !== UTF8) return -1;
+    if (this.#block.tags[this.#index] !== UTF8) return -1;
     this.#index++;
+    return this.#textSpan();
+  }
+
+  /** Takes the next text value's bytes: returns where they start, and sets `textEnd`. */
+  #textSpan(): number {
     const k = this.#text++;
-    const ends = block.textEnds as Uint32Array;
+    const ends = this.#block.textEnds as Uint32Array;
     this.textEnd = ends[k] as number;
     return k === 0 ? 0 : (ends[k - 1] as number);
   }
@@ -315,10 +319,8 @@ export class ValueBlockReader {
       case NUMBER:
         return block.numbers[i];
       case UTF8: {
-        const k = this.#text++;
-        const ends = block.textEnds as Uint32Array;
-        const start = k === 0 ? 0 : (ends[k - 1] as number);
-        const end = ends[k] as number;
+        const start = this.#textSpan();
+        const end = this.textEnd;
         const whole = this.#wholeText();
         if (whole !== null) return whole.substring(start, end);
         return decoder.decode((block.text as Uint8Array).subarray(start, end));

@@ -15,7 +15,8 @@ import type { LaneTiming } from "./shared-lane.js";
 /**
  * The key of the message that gives the worker a `MessagePort` to serve
  * (`worker.postMessage({ [CONNECT_MESSAGE]: port }, [port])`). Each transport
- * talks over a port of its own, so that closing one never disturbs another
+ * talks over a port of its own, or a channel of its own on the worker's
+ * messages (`worker-channel.ts`), so that closing one never disturbs another
  * on the same worker.
  */
 export const CONNECT_MESSAGE = "libsql-web:connect";
