@@ -10,13 +10,15 @@ import { encodeStmt, type StmtResultWire } from "../../src/worker/hot-wire.js";
 import { connectWorker, openWorkerTransport, type WorkerTransport } from "../../src/worker/open-worker-transport.js";
 import { openWorkerChannel } from "../../src/worker/worker-channel.js";
 import { WorkerEngine } from "../../src/worker/worker-engine.js";
-import { HOT, type HotRequest, type HotResponse, OP_EXECUTE } from "../../src/worker/worker-protocol.js";
+import { ANSWER_RESULT, HOT, type HotRequest, type HotResponse, OP_EXECUTE } from "../../src/worker/worker-protocol.js";
 import {
   type BaselineOp,
   CREATE,
   CREATE_BIG,
   FILL_BIG,
   FILL_T,
+  FLOOR_BUILT,
+  FLOOR_ENGINE,
   INSERT,
   POINT,
   pointIds,
@@ -118,21 +120,28 @@ function bareWorker(n: number): Promise<number> {
 /**
  * `n` sequential bare round trips on the bench worker's own channel carrying
  * what a point select carries: the request the client posts, the answer the
- * worker posts back (built there without an engine). The floor for calls
- * made by message.
+ * worker posts back. `answer` `FLOOR_BUILT`: the row is built there without
+ * an engine (the floor for calls made by message); `FLOOR_ENGINE`: the
+ * worker's engine runs the select and its result is posted as
+ * `serveHotCalls` encodes it (the floor for such calls that run SQL).
  */
-function barePayload(from: number, n: number): Promise<number> {
+function barePayload(from: number, n: number, answer: number): Promise<number> {
   const worker = raw as Worker;
   return new Promise((resolve, reject) => {
     let i = from;
     const post = () => {
       const stmt = encodeStmt({ sql: POINT, args: [ids[i % ids.length] as number] });
-      worker.postMessage([HOT, i, OP_EXECUTE, 0, stmt, "number"] satisfies HotRequest);
+      worker.postMessage([HOT, i, OP_EXECUTE, answer, stmt, "number"] satisfies HotRequest);
     };
     const started = performance.now();
     const listener = (event: MessageEvent) => {
       const data = event.data as HotResponse;
       if (!Array.isArray(data) || data[0] !== HOT) return;
+      if (data[2] !== ANSWER_RESULT) {
+        worker.removeEventListener("message", listener);
+        reject(new Error(`round trip ${i} failed: ${String(data[3])}`));
+        return;
+      }
       const rows = (data[3] as StmtResultWire)[2] as unknown[][];
       if (rows[0]?.[0] !== ids[i % ids.length]) reject(new Error(`wrong answer for ${i}`));
       if (++i < from + n) {
@@ -151,7 +160,8 @@ function barePayload(from: number, n: number): Promise<number> {
 async function trips(kind: TripKind, from: number, n: number): Promise<number> {
   if (kind === "bare") return bare(n);
   if (kind === "bare-worker") return bareWorker(n);
-  if (kind === "bare-payload") return barePayload(from, n);
+  if (kind === "bare-payload") return barePayload(from, n, FLOOR_BUILT);
+  if (kind === "bare-engine") return barePayload(from, n, FLOOR_ENGINE);
   if (kind === "stub" || kind === "stub-message") {
     const engine = (kind === "stub" ? stub : stubMessage) as WorkerEngine;
     return time(async () => {

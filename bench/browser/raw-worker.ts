@@ -12,7 +12,9 @@ import { atomicBatch } from "../../src/batch.js";
 import type { StmtResult } from "../../src/proto.js";
 import {
   decodeArgsList,
+  decodeStmt,
   encodeArgsList,
+  encodeStmtResult,
   type RowsWire,
   rowCount,
   type StmtResultWire,
@@ -20,7 +22,13 @@ import {
 } from "../../src/worker/hot-wire.js";
 import { serveHotCalls } from "../../src/worker/serve-hot-calls.js";
 import { type ChannelPort, WorkerChannels } from "../../src/worker/worker-channel.js";
-import { ANSWER_RESULT, HOT, type HotRequest, type HotResponse } from "../../src/worker/worker-protocol.js";
+import {
+  ANSWER_ERROR,
+  ANSWER_RESULT,
+  HOT,
+  type HotRequest,
+  type HotResponse,
+} from "../../src/worker/worker-protocol.js";
 import { loadBrowserSqlite } from "../../worker/browser/load-browser-sqlite.js";
 import { Engine } from "../../worker/engine.js";
 import { packedRows } from "../../worker/row-format.js";
@@ -33,6 +41,7 @@ import {
   CREATE_BIG,
   FILL_BIG,
   FILL_T,
+  FLOOR_BUILT,
   INSERT,
   POINT,
   pointIds,
@@ -235,9 +244,28 @@ function serveStub(port: ChannelPort): void {
 }
 
 /**
- * The message `serveHotCalls` answers a point select with, built without an
- * engine: the payload of a round trip that carries a statement and its row.
+ * Answers a bare round trip's point select (see `FLOOR_BUILT`): with the
+ * message `serveHotCalls` would send, built without an engine, or with the
+ * engine's own result, encoded as `serveHotCalls` encodes it, but with none
+ * of the protocol's code around the call.
  */
+function answerPoint(request: HotRequest): void {
+  if (request[3] === FLOOR_BUILT) {
+    postMessage(pointAnswer(request));
+    return;
+  }
+  (engine as Engine<RowsWire>).execute(conn, decodeStmt(request[4] as StmtWire), "number").then(
+    (result) => {
+      const transfer: Transferable[] = [];
+      postMessage([HOT, request[1], ANSWER_RESULT, encodeStmtResult(result, transfer)] satisfies HotResponse, {
+        transfer,
+      });
+    },
+    (error: unknown) => postMessage([HOT, request[1], ANSWER_ERROR, String(error)]),
+  );
+}
+
+/** The message `serveHotCalls` answers a point select with, built without an engine. */
 function pointAnswer(request: HotRequest): HotResponse {
   const id = ((request[4] as StmtWire)[1] as number[])[0] as number;
   const result: StmtResultWire = [
@@ -307,7 +335,7 @@ addEventListener("message", (event: MessageEvent<RawRequest | HotRequest | numbe
     return;
   }
   if (Array.isArray(data)) {
-    postMessage(pointAnswer(data));
+    answerPoint(data);
     return;
   }
   handle(data).then(

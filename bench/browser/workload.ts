@@ -62,11 +62,20 @@ export interface Timed {
 /** The bench worker's answer: the timing, or the error. */
 export type RawResponse = Timed | { error: string };
 
+/**
+ * In a bare round trip carrying a point select (`[HOT, id, OP_EXECUTE, conn,
+ * stmt, intMode]`), the connection field tells the bench worker how to
+ * answer: with a row built without an engine, or with its engine's result.
+ */
+export const FLOOR_BUILT = 0;
+export const FLOOR_ENGINE = 1;
+
 /** Round trips measured side by side, block after block ("-message": the shared lane turned off). */
 export type TripKind =
   | "bare"
   | "bare-worker"
   | "bare-payload"
+  | "bare-engine"
   | "stub"
   | "stub-message"
   | "transport"
@@ -81,6 +90,7 @@ export const TRIP_KINDS: TripKind[] = [
   "bare",
   "bare-worker",
   "bare-payload",
+  "bare-engine",
   "stub",
   "stub-message",
   "transport",
