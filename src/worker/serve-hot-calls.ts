@@ -1,4 +1,3 @@
-import type { Endpoint } from "comlink";
 import type { ArgValue, EngineApi, RowsAhead, RunManyResult } from "../proto.js";
 import { encodeError } from "./error-codec.js";
 import {
@@ -32,6 +31,17 @@ import {
 } from "./worker-protocol.js";
 
 /**
+ * What comlink's `expose` listens on and answers through (the shape of its
+ * `Endpoint`; comlink itself is imported only by `worker/main.ts` and the
+ * page's `worker-engine.ts`).
+ */
+export interface ExposeEndpoint {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject): void;
+}
+
+/**
  * Serves the hot calls (see `HotCall`) arriving on `port` (a `MessagePort`,
  * or a channel on the worker's own: `worker-channel.ts`) with `engine`, in
  * the worker, beside comlink on the same port. Each answer moves its typed
@@ -42,7 +52,10 @@ import {
  * messages only (comlink answers every message it sees, even ours), each
  * handed over in the order the page posted it.
  */
-export function serveHotCalls(port: MessagePort | ChannelPort, engine: Pick<EngineApi<RowsWire>, HotCall>): Endpoint {
+export function serveHotCalls(
+  port: MessagePort | ChannelPort,
+  engine: Pick<EngineApi<RowsWire>, HotCall>,
+): ExposeEndpoint {
   let lane: WorkerLane | undefined;
   /** Posts an answer; one that cannot be sent (e.g. a `DataCloneError`) becomes an error answer saying so. */
   const reply = (id: number, kind: number, value: unknown, transfer: Transferable[]) => {
