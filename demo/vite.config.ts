@@ -1,6 +1,7 @@
 /**
  * The demo's Vite config: libsql-web's plugin (module worker, wasm kept
- * beside its glue) and 127.0.0.1 only. `scripts/start-demo.mjs` (`npm start`)
+ * beside its glue; the page cross-origin isolated, so that calls take the
+ * shared lane) and 127.0.0.1 only. `scripts/start-demo.mjs` (`npm start`)
  * builds and serves it with a local remote database beside it; `npx vite
  * demo` serves it alone, for work on the page.
  */
@@ -12,7 +13,7 @@ import { libsqlWeb } from "../src/vite-plugin.js";
 export default defineConfig({
   root: dirname(fileURLToPath(import.meta.url)),
   base: "./",
-  plugins: [libsqlWeb()],
+  plugins: [libsqlWeb({ crossOriginIsolation: true })],
   server: { host: "127.0.0.1" },
   preview: { host: "127.0.0.1" },
   build: { reportCompressedSize: false },

@@ -82,6 +82,8 @@ describe("the demo served by npm start", () => {
 
   it("runs typed SQL on opfs:demo.db and shows the table, the row count and the time", async () => {
     await expect.poll(() => page.locator("#database-url").textContent()).toBe("opfs:demo.db");
+    // Served cross-origin isolated, so that the client's calls can take the shared lane.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     await run(
       page,
       "CREATE TABLE notes(id INTEGER PRIMARY KEY, title TEXT); INSERT INTO notes(title) VALUES ('first'), ('second');",

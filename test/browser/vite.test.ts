@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { launchChromium } from "./rig/chromium.js";
-import { buildPage, startDevServer } from "./rig/page-server.js";
+import { buildPage, startDevServer, startPreviewServer } from "./rig/page-server.js";
 
 describe("Vite and libsql-web's plugin", () => {
   it("builds the engine's worker with the optimised wasm as an asset and the glue loaded lazily", async () => {
@@ -47,4 +47,39 @@ describe("Vite and libsql-web's plugin", () => {
       await server.close();
     }
   });
+
+  for (const [isolation, embedder, start] of [
+    [true, "require-corp", startDevServer],
+    ["credentialless", "credentialless", startPreviewServer],
+  ] as const) {
+    it(`makes the page cross-origin isolated with crossOriginIsolation: ${JSON.stringify(isolation)}, and calls take the shared lane`, async () => {
+      const server = await start({ crossOriginIsolation: isolation });
+      const chromium = await launchChromium();
+      try {
+        const page = await chromium.context.newPage();
+        const response = await page.goto(server.url);
+        expect(response?.headers()["cross-origin-opener-policy"]).toBe("same-origin");
+        expect(response?.headers()["cross-origin-embedder-policy"]).toBe(embedder);
+        await page.waitForFunction(() => window.lib !== undefined, undefined, { timeout: 30_000 });
+        const result = await page.evaluate(async () => {
+          const { lib } = window;
+          // Long waits on the lane, so that a loaded machine cannot make the test miss it.
+          const { engine, conn } = await lib.openEngine({
+            sharedLane: true,
+            laneTiming: { lingerMs: 1000, sliceMs: 1000 },
+          });
+          for (let i = 0; i < 5; i++) await engine.execute(conn, { sql: "SELECT ?", args: [i] }, "number");
+          const answers = engine.laneAnswers;
+          engine.end("done");
+          return { isolated: crossOriginIsolated, answers };
+        });
+        expect(result.isolated).toBe(true);
+        // The first call finds the worker in its event loop; after it, the worker waits on the lane.
+        expect(result.answers).toBeGreaterThanOrEqual(3);
+      } finally {
+        await chromium.close();
+        await server.close();
+      }
+    });
+  }
 });

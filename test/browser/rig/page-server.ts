@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build, createServer, type InlineConfig, type Plugin, preview } from "vite";
-import { libsqlWeb } from "../../../src/vite-plugin.js";
+import { type LibsqlWebViteOptions, libsqlWeb } from "../../../src/vite-plugin.js";
 
 /** The test page's source folder. */
 export const PAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "page");
@@ -53,14 +53,15 @@ function fixturesHaveSideEffects(): Plugin {
   };
 }
 
-function baseConfig(cacheDir: string): InlineConfig {
+/** `plugin`: the options libsql-web's plugin is given. */
+function baseConfig(cacheDir: string, plugin: LibsqlWebViteOptions = {}): InlineConfig {
   return {
     configFile: false,
     root: PAGE_ROOT,
     base: "./",
     cacheDir,
     logLevel: "warn",
-    plugins: [libsqlWeb(), isolatedUnderCoi()],
+    plugins: [libsqlWeb(plugin), isolatedUnderCoi()],
     worker: { plugins: () => [fixturesHaveSideEffects()] },
   };
 }
@@ -70,21 +71,24 @@ export async function buildPage(outDir: string, cacheDir: string): Promise<void>
   await build({ ...baseConfig(cacheDir), build: { outDir, emptyOutDir: true, reportCompressedSize: false } });
 }
 
-/** Builds the test page (`vite build`) into a temporary folder and serves it with `vite preview` on 127.0.0.1. */
-export function startPreviewServer(): Promise<PageServer> {
+/**
+ * Builds the test page (`vite build`) into a temporary folder and serves it
+ * with `vite preview` on 127.0.0.1; `plugin`: the options of libsql-web's plugin.
+ */
+export function startPreviewServer(plugin: LibsqlWebViteOptions = {}): Promise<PageServer> {
   return serveFromTemp("libsql-web-page-", "vite preview", async (temp) => {
     const outDir = join(temp, "dist");
-    const config = baseConfig(join(temp, "vite-cache"));
+    const config = baseConfig(join(temp, "vite-cache"), plugin);
     await buildPage(outDir, config.cacheDir as string);
     return preview({ ...config, build: { outDir }, preview: { host: "127.0.0.1", port: 0, strictPort: true } });
   });
 }
 
-/** Serves the test page from source with `vite dev` on 127.0.0.1. */
-export function startDevServer(): Promise<PageServer> {
+/** Serves the test page from source with `vite dev` on 127.0.0.1; `plugin`: the options of libsql-web's plugin. */
+export function startDevServer(plugin: LibsqlWebViteOptions = {}): Promise<PageServer> {
   return serveFromTemp("libsql-web-dev-", "vite dev", async (temp) => {
     const server = await createServer({
-      ...baseConfig(join(temp, "vite-cache")),
+      ...baseConfig(join(temp, "vite-cache"), plugin),
       server: { host: "127.0.0.1", port: 0, strictPort: true, hmr: false, watch: null },
     });
     await server.listen();
