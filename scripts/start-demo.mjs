@@ -63,7 +63,7 @@ try {
     process.env.VITE_LIBSQL_REMOTE_URL = remote.url;
   }
   const config = {
-    configFile: join(root, "demo", "vite.config.ts"),
+    configFile: join(root, "vite.config.ts"),
     cacheDir: join(temp, "vite-cache"),
     logLevel: "warn",
   };
