@@ -15,7 +15,7 @@ import type {
   StmtResult,
 } from "./proto.js";
 import { buildRows, ResultSetImpl, RowsBuilder } from "./result-set.js";
-import { toArgs } from "./statements.js";
+import { toArgList, toArgs } from "./statements.js";
 import type { TransportCursor, TransportStatement } from "./transport.js";
 
 /** What a statement needs from the connection or transaction that prepared it. */
@@ -95,10 +95,7 @@ export class LibsqlStatement implements Statement {
   async runMany(argsList: InArgs[]): Promise<ResultSet> {
     this.#check();
     if (!Array.isArray(argsList)) throw new TypeError("runMany expects an array of argument lists");
-    const lists = argsList.map((args) => {
-      const { args: positional, namedArgs } = toArgs(args);
-      return namedArgs ?? positional ?? [];
-    });
+    const lists = argsList.map(toArgList);
     const result = this.#stmt.runMany ? await this.#stmt.runMany(lists) : await this.#runManyAsBatch(lists);
     return new ResultSetImpl([], [], [], result.rowsAffected, result.lastInsertRowid);
   }

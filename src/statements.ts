@@ -46,13 +46,26 @@ function isArgValue(value: InValue): boolean {
 /** Converts positional or named arguments (an array of engine-ready values is passed on as it is). */
 export function toArgs(args: InArgs | undefined): Pick<Stmt, "args" | "namedArgs"> {
   if (args === undefined || args === null) return {};
-  if (Array.isArray(args)) return { args: args.every(isArgValue) ? (args as ArgValue[]) : args.map(toArgValue) };
+  const list = toArgList(args);
+  return Array.isArray(list) ? { args: list } : { namedArgs: list };
+}
+
+/**
+ * The same as one list: positional arguments as an array (none: empty),
+ * named ones as an object. What `runMany` sends for each of its lists.
+ */
+export function toArgList(args: InArgs | undefined): ArgValue[] | Record<string, ArgValue> {
+  if (args === undefined || args === null) return [];
+  if (Array.isArray(args)) {
+    for (let i = 0; i < args.length; i++) if (!isArgValue(args[i])) return args.map(toArgValue);
+    return args as ArgValue[];
+  }
   if (typeof args !== "object") {
     throw new LibsqlError(`arguments must be an array or an object, got ${typeof args}`, "ARGS_INVALID");
   }
   const namedArgs: Record<string, ArgValue> = {};
   for (const [name, value] of Object.entries(args)) setOwn(namedArgs, name, toArgValue(value));
-  return { namedArgs };
+  return namedArgs;
 }
 
 /** A statement in any accepted form (`"sql"`, `{sql, args}`, `[sql, args]`) as the engine takes it. */

@@ -61,6 +61,31 @@ export function statementSuite(factory: ClientFactory): void {
         expect((await insert.runMany([])).rowsAffected).toBe(0);
       }));
 
+    it("converts runMany's values as execute does, and refuses the same ones before running any list", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE v(a, b, c)");
+        const insert = await c.prepare("INSERT INTO v VALUES (?, ?, ?)");
+        const lists = [
+          [true, new Date(5000), new Uint8Array([1, 2]).buffer],
+          [false, 1.5, null],
+        ];
+        expect((await insert.runMany(lists)).rowsAffected).toBe(2);
+        const rs = await c.execute("SELECT a, typeof(a) AS ta, b, typeof(c) AS tc FROM v ORDER BY rowid");
+        expect(rs.rows.map((row) => [row.a, row.ta, row.b, row.tc])).toEqual([
+          [1, "integer", 5000, "blob"],
+          [0, "integer", 1.5, "null"],
+        ]);
+        await expect(
+          insert.runMany([
+            ["ok", 1, 2],
+            ["ok", undefined, 2],
+          ] as never),
+        ).rejects.toThrow(TypeError);
+        await expect(insert.runMany([["ok", Number.NaN, 2]])).rejects.toThrow(RangeError);
+        await expectLibsqlError(insert.runMany([["ok", {}, 2]] as never), "ARGS_INVALID");
+        expect((await c.execute("SELECT count(*) AS n FROM v")).rows[0]!.n).toBe(2);
+      }));
+
     it("runs many long lists of mixed values, and names the failing list among hundreds", () =>
       withClient(factory, async (c) => {
         await c.execute("CREATE TABLE m(id INTEGER PRIMARY KEY, t TEXT UNIQUE, r REAL, b BLOB, n INTEGER)");
