@@ -214,13 +214,18 @@ export interface Statement {
    * the bulk path for many inserts or updates. Returns the total
    * `rowsAffected` and the last `lastInsertRowid`, and no rows. A failing run
    * undoes them all and throws a `LibsqlBatchError` whose `statementIndex` is
-   * the failing list's index.
+   * the failing list's index. Any iterable of lists will do: an array is
+   * checked whole first; another iterable (a generator, say) is taken as
+   * the lists are sent, so that with the engine in a worker, the worker
+   * starts on the first lists while the page still makes the next. An
+   * error while taking them is thrown as it is, and no run is kept.
    *
    * @example
    * const insert = await tx.prepare("INSERT INTO t(a, b) VALUES (?, ?)");
    * await insert.runMany(rows.map((r) => [r.a, r.b]));
+   * await insert.runMany((function* () { for (const r of rows) yield [r.a, r.b]; })());
    */
-  runMany(argsList: InArgs[]): Promise<ResultSet>;
+  runMany(argsList: Iterable<InArgs>): Promise<ResultSet>;
   /** Finalises the statement. */
   close(): Promise<void>;
   /** True once closed. */

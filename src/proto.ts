@@ -47,6 +47,8 @@ export interface RunManyPart {
   readonly first: boolean;
   readonly last: boolean;
   readonly offset: number;
+  /** The page could not make the rest of the lists (its iterable threw): the parts before are undone and it ends. */
+  readonly abandon?: boolean;
 }
 
 /** A value received from the engine; integers follow the request's `IntMode`. */
@@ -270,7 +272,7 @@ export interface EngineApi<Rows = ResultValue[][]> {
   runMany(
     conn: number,
     stmtId: number,
-    argsList: (ArgValue[] | Record<string, ArgValue>)[] | PackedArgs,
+    argsList: Iterable<ArgValue[] | Record<string, ArgValue>> | PackedArgs,
     part?: RunManyPart,
   ): Promise<RunManyResult>;
   /** Finalises a prepared statement. */

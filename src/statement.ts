@@ -2,6 +2,7 @@ import type { CursorOptions, InArgs, ResultSet, Row, Statement } from "./api.js"
 import { errorFromProto } from "./batch.js";
 import { DEFAULT_CHUNK_SIZE, LibsqlCursor } from "./cursor.js";
 import { ErrorCode, LibsqlBatchError } from "./errors.js";
+import { isIterableObject } from "./iterable.js";
 import { Lifecycle } from "./lifecycle.js";
 import type {
   ArgValue,
@@ -92,11 +93,14 @@ export class LibsqlStatement implements Statement {
     return buildRows(result.columns, result.rows, this.#host.intMode)[0];
   }
 
-  async runMany(argsList: InArgs[]): Promise<ResultSet> {
+  async runMany(argsList: Iterable<InArgs>): Promise<ResultSet> {
     this.#check();
-    if (!Array.isArray(argsList)) throw new TypeError("runMany expects an array of argument lists");
-    const lists = argsList.map(toArgList);
-    const result = this.#stmt.runMany ? await this.#stmt.runMany(lists) : await this.#runManyAsBatch(lists);
+    if (!isIterableObject(argsList)) throw new TypeError("runMany expects an array or an iterable of argument lists");
+    // An array is checked whole before anything runs; another iterable list by list, as it is sent.
+    const lists = Array.isArray(argsList) ? argsList.map(toArgList) : convertEach(argsList);
+    const result = this.#stmt.runMany
+      ? await this.#stmt.runMany(lists)
+      : await this.#runManyAsBatch(Array.isArray(lists) ? lists : Array.from(lists));
     return new ResultSetImpl([], [], [], result.rowsAffected, result.lastInsertRowid);
   }
 
@@ -152,4 +156,9 @@ export class LibsqlStatement implements Statement {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** `argsList`'s lists converted as they are taken (see `toArgList`). */
+function* convertEach(argsList: Iterable<InArgs>): Generator<ArgValue[] | Record<string, ArgValue>> {
+  for (const args of argsList) yield toArgList(args);
 }

@@ -68,10 +68,11 @@ export interface TransportStatement {
   ): Promise<StmtResult<ReceivedRows>>;
   /**
    * Runs the statement once per argument list, atomically (see
-   * `EngineApi.runMany`). Transports without a bulk path leave it out and the
-   * client sends a batch instead.
+   * `EngineApi.runMany`); lists that are not an array are taken as they are
+   * sent. Transports without a bulk path leave it out and the client sends a
+   * batch instead.
    */
-  runMany?(argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult>;
+  runMany?(argsList: Iterable<ArgValue[] | Record<string, ArgValue>>): Promise<RunManyResult>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import { ErrorCode, LibsqlError } from "../src/errors.js";
+import { isIterableObject } from "../src/iterable.js";
 import type {
   ArgValue,
   BatchResult,
@@ -382,18 +383,25 @@ export class Engine<Rows = ResultValue[][]> implements EngineApi<Rows>, ReplicaE
   runMany(
     conn: number,
     stmtId: number,
-    argsList: (ArgValue[] | Record<string, ArgValue>)[] | PackedArgs,
+    argsList: Iterable<ArgValue[] | Record<string, ArgValue>> | PackedArgs,
     part: RunManyPart = WHOLE,
   ): Promise<RunManyResult> {
+    let lists: unknown = argsList;
+    try {
+      // Another iterable is read whole first: here nothing runs meanwhile, and its own errors stay its own.
+      if (!Array.isArray(lists) && !isPackedArgs(lists) && isIterableObject(lists)) lists = Array.from(lists);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return this.#run(conn, (c) => {
       startPart(c, part);
       try {
         const stmt = this.#owned(this.#statements, c, stmtId, "statement", ErrorCode.STATEMENT_CLOSED);
-        if (!Array.isArray(argsList) && !isPackedArgs(argsList)) {
+        if (!Array.isArray(lists) && !isPackedArgs(lists)) {
           throw new LibsqlError("runMany expects an array of argument lists", ErrorCode.ARGS_INVALID);
         }
-        const result = stmt.runMany(argsList);
-        finishPart(c, part, Array.isArray(argsList) ? argsList.length : argsList.count);
+        const result = stmt.runMany(lists as (ArgValue[] | Record<string, ArgValue>)[] | PackedArgs);
+        finishPart(c, part, Array.isArray(lists) ? lists.length : lists.count);
         return result;
       } catch (error) {
         throw failPart(c, part, error);

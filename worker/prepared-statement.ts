@@ -35,7 +35,8 @@ export function isPackedArgs(value: unknown): value is PackedArgs {
     typeof value === "object" &&
     value !== null &&
     !Array.isArray(value) &&
-    typeof (value as PackedArgs).next === "function"
+    typeof (value as PackedArgs).nextInt32 === "function" &&
+    typeof (value as PackedArgs).count === "number"
   );
 }
 

@@ -11,10 +11,16 @@ const SAVEPOINT = "libsql_web_run_many";
  * Before a part of a `runMany` runs on `c`: the first opens the savepoint
  * that makes the runs atomic (inside a transaction or, outside one, as
  * one); a later part must follow the one before it, and fails unrun once a
- * part failed (or went missing, which undoes the runs before it).
+ * part failed (or went missing, which undoes the runs before it). An
+ * abandoning part undoes the runs before it and ends the `runMany`.
  */
 export function startPart(c: Connection, part: RunManyPart): void {
   const bulk = c.bulk;
+  if (part.abandon) {
+    if (bulk !== undefined && bulk.failed === undefined) undo(c);
+    c.bulk = undefined;
+    throw new LibsqlError("runMany was abandoned: the page could not make all its lists", ErrorCode.MISUSE);
+  }
   if (part.first) {
     if (bulk) throw new LibsqlError("another runMany is still sending its parts on this connection", ErrorCode.MISUSE);
     c.db.exec(`SAVEPOINT ${SAVEPOINT}`);

@@ -35,7 +35,7 @@ import {
 } from "./workload.js";
 
 /** Ways of inserting ROWS rows in one transaction through the client. */
-export type InsertPath = "run-many" | "tx-prepared-run" | "tx-execute" | "batch" | "tx-batch";
+export type InsertPath = "run-many" | "run-many-generator" | "tx-prepared-run" | "tx-execute" | "batch" | "tx-batch";
 
 let engineWorker: Worker | undefined;
 let client: Client | undefined;
@@ -254,6 +254,14 @@ const bench = {
           const lists = new Array(ROWS);
           for (let i = 0; i < ROWS; i++) lists[i] = rowArgs(i + 1);
           await (await c.prepare(INSERT)).runMany(lists);
+          return;
+        }
+        case "run-many-generator": {
+          // The lists made as they are sent: the worker starts on the first part while the page makes the next.
+          const lists = function* () {
+            for (let i = 1; i <= ROWS; i++) yield rowArgs(i);
+          };
+          await (await c.prepare(INSERT)).runMany(lists());
           return;
         }
         case "tx-prepared-run":

@@ -235,8 +235,8 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
   const trips = Object.fromEntries(TRIP_KINDS.map((kind) => [kind, [] as number[]])) as Record<TripKind, number[]>;
   const memory: Memory[] = [];
   const insertPaths: InsertPath[] = PER_ROW
-    ? ["run-many", "batch", "tx-batch", "tx-prepared-run", "tx-execute"]
-    : ["run-many", "batch", "tx-batch"];
+    ? ["run-many", "run-many-generator", "batch", "tx-batch", "tx-prepared-run", "tx-execute"]
+    : ["run-many", "run-many-generator", "batch", "tx-batch"];
   const baseline = (op: BaselineOp) => page.evaluate((o) => window.bench.baseline(o), op);
   for (let run = 0; run < RUNS; run++) {
     process.stderr.write(`run ${run + 1}/${RUNS}\n`);

@@ -91,7 +91,7 @@ class EngineStream implements TransportStream {
         maxRows?: number,
         onRows?: RowsAhead<ReceivedRows>,
       ) => engine.query(conn, stmtId, args as ArgValue[] | Record<string, ArgValue>, intMode, maxRows, onRows),
-      runMany: (argsList: (ArgValue[] | Record<string, ArgValue>)[]) => engine.runMany(conn, stmtId, argsList),
+      runMany: (argsList: Iterable<ArgValue[] | Record<string, ArgValue>>) => engine.runMany(conn, stmtId, argsList),
       close: () => engine.finalize(conn, stmtId),
     };
   }

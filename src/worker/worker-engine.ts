@@ -1,5 +1,6 @@
 import { type Remote, releaseProxy, type TransferHandler, transfer, transferHandlers, wrap } from "comlink";
 import { ErrorCode, LibsqlError } from "../errors.js";
+import { isIterableObject } from "../iterable.js";
 import type {
   ArgValue,
   BatchResult,
@@ -349,10 +350,19 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
   /**
    * Runs `stmtId` once per argument list. More than `RUN_MANY_PART` lists go
    * in parts (see `RunManyPart`): the worker runs the first while the page
-   * encodes the next. Parted calls on one connection take turns.
+   * encodes the next. Lists that are not an array (a generator, say) are
+   * taken and sent part by part, so that the worker starts while the page
+   * still makes them; if taking them throws, the parts sent are undone and
+   * that error is thrown, as where lists are taken whole before any run.
+   * Parted calls on one connection take turns.
    */
-  runMany(conn: number, stmtId: number, argsList: (ArgValue[] | Record<string, ArgValue>)[]): Promise<RunManyResult> {
-    if (!Array.isArray(argsList) || argsList.length <= RUN_MANY_PART) return this.#runManyPart(conn, stmtId, argsList);
+  runMany(
+    conn: number,
+    stmtId: number,
+    argsList: Iterable<ArgValue[] | Record<string, ArgValue>>,
+  ): Promise<RunManyResult> {
+    if (Array.isArray(argsList) && argsList.length <= RUN_MANY_PART) return this.#runManyPart(conn, stmtId, argsList);
+    if (!isIterableObject(argsList)) return this.#runManyPart(conn, stmtId, argsList as never);
     // The map holds settled promises only, so the next call always follows.
     const run = (this.#bulks.get(conn) ?? Promise.resolve()).then(() => this.#runManyInParts(conn, stmtId, argsList));
     const settled = run.then(
@@ -369,13 +379,22 @@ export class WorkerEngine implements EngineApi<ReceivedRows>, ReplicaEngineApi, 
   async #runManyInParts(
     conn: number,
     stmtId: number,
-    argsList: (ArgValue[] | Record<string, ArgValue>)[],
+    argsList: Iterable<ArgValue[] | Record<string, ArgValue>>,
   ): Promise<RunManyResult> {
     const parts: Promise<RunManyResult>[] = [];
-    for (let offset = 0; offset < argsList.length; offset += RUN_MANY_PART) {
-      const end = Math.min(argsList.length, offset + RUN_MANY_PART);
-      const part = { first: offset === 0, last: end === argsList.length, offset };
-      parts.push(this.#runManyPart(conn, stmtId, argsList.slice(offset, end), part));
+    let offset = 0;
+    try {
+      for (const { lists, last } of partsOf(argsList, RUN_MANY_PART)) {
+        parts.push(this.#runManyPart(conn, stmtId, lists, { first: offset === 0, last, offset }));
+        offset += lists.length;
+      }
+    } catch (error) {
+      // As where the lists are taken whole before any run: their error is the one thrown, and nothing is kept.
+      if (parts.length > 0) {
+        const abandoned = this.#runManyPart(conn, stmtId, [], { first: false, last: true, offset, abandon: true });
+        await Promise.allSettled([...parts, abandoned]);
+      }
+      throw error;
     }
     let rowsAffected = 0;
     let lastInsertRowid: bigint | undefined;
@@ -510,4 +529,27 @@ function sendError(error: unknown): unknown {
     undefined,
     error,
   );
+}
+
+/**
+ * `lists` cut into parts of `size`, the last one marked: an array in
+ * slices; any other iterable as it is taken, ending with a part that may be
+ * empty (the end shows only once the iterable is done).
+ */
+function* partsOf<T>(lists: Iterable<T>, size: number): Generator<{ lists: T[]; last: boolean }> {
+  if (Array.isArray(lists)) {
+    for (let offset = 0; offset < lists.length; offset += size) {
+      yield { lists: lists.slice(offset, offset + size), last: offset + size >= lists.length };
+    }
+    return;
+  }
+  let part: T[] = [];
+  for (const list of lists) {
+    part.push(list);
+    if (part.length === size) {
+      yield { lists: part, last: false };
+      part = [];
+    }
+  }
+  yield { lists: part, last: true };
 }

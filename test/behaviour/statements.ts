@@ -132,6 +132,47 @@ export function statementSuite(factory: ClientFactory): void {
         expect(rs.rows[0]!.s).toBe((17_300 * 17_299) / 2);
       }));
 
+    it("runs many lists from any iterable, taken as they are sent, atomically when taking them fails", () =>
+      withClient(factory, async (c) => {
+        await c.execute("CREATE TABLE g(x INTEGER UNIQUE, label TEXT)");
+        const insert = await c.prepare("INSERT INTO g VALUES (?, ?)");
+        const broken = new Error("the source broke");
+        /** Lists `from`..`from + n - 1`; at index `at` of them, `odd` instead (a list, or an error to throw). */
+        function* rows(from: number, n: number, at = -1, odd?: unknown[] | Error): Generator<unknown[]> {
+          for (let i = 0; i < n; i++) {
+            if (i !== at) yield [from + i, `label-${from + i}`];
+            else if (odd instanceof Error) throw odd;
+            else yield odd as unknown[];
+          }
+        }
+        const count = async () => (await c.execute("SELECT count(*) AS n FROM g")).rows[0]!.n;
+        // Beyond one part (8192 lists), and exactly two parts: the end shows only once the generator is done.
+        expect((await insert.runMany(rows(0, 10_000) as never)).rowsAffected).toBe(10_000);
+        expect((await insert.runMany(rows(10_000, 16_384) as never)).rowsAffected).toBe(16_384);
+        expect((await insert.runMany(rows(30_000, 0) as never)).rowsAffected).toBe(0);
+        expect((await insert.runMany(new Set([[-1, "set"]]))).lastInsertRowid).toBe(26_385n);
+        expect(await count()).toBe(26_385);
+        // The generator throws in its third part: what was sent is undone, and its error comes back as it was.
+        await expect(insert.runMany(rows(40_000, 20_000, 17_000, broken) as never)).rejects.toBe(broken);
+        // A value that cannot be bound, in the second part: the same error as in an array, and nothing kept.
+        await expect(insert.runMany(rows(40_000, 9_000, 8_500, [1, undefined]) as never)).rejects.toThrow(TypeError);
+        // A run that fails is named in the whole; a source that breaks later still wins, as if taken whole first.
+        await expectLibsqlError(insert.runMany(rows(40_000, 20_000, 5, [7, "clash"]) as never), {
+          code: "SQLITE_CONSTRAINT",
+          statementIndex: 5,
+        });
+        const clashThenBreak = function* () {
+          yield* rows(40_000, 10, 5, [7, "clash"]);
+          yield* rows(40_100, 20_000, 17_000, broken);
+        };
+        await expect(insert.runMany(clashThenBreak() as never)).rejects.toBe(broken);
+        expect(await count()).toBe(26_385);
+        // The statement and the connection serve on.
+        expect((await insert.runMany(rows(70_000, 3) as never)).rowsAffected).toBe(3);
+        expect(await count()).toBe(26_388);
+        await expect(insert.runMany("not lists" as never)).rejects.toThrow(TypeError);
+      }));
+
     it("runs many inside a transaction, undoing only its own runs on failure", () =>
       withClient(factory, async (c) => {
         await c.execute("CREATE TABLE t(x INTEGER UNIQUE)");

@@ -80,6 +80,29 @@ describe("runMany in parts", () => {
     expect(await engine.getAutocommit(conn)).toBe(true);
   });
 
+  it("undoes the parts before an abandoning one, ends the runMany and serves again", async () => {
+    const { engine, conn, stmtId, count } = await setUp();
+    await engine.runMany(conn, stmtId, lists(0, 100), { first: true, last: false, offset: 0 });
+    await engine.runMany(conn, stmtId, lists(100, 200), { first: false, last: false, offset: 100 });
+    await expectLibsqlError(
+      engine.runMany(conn, stmtId, [], { first: false, last: true, offset: 200, abandon: true }),
+      "MISUSE",
+    );
+    expect(await count()).toBe(0);
+    expect(await engine.getAutocommit(conn)).toBe(true);
+    // After a part that failed, abandoning ends the runMany too, with nothing more undone.
+    await engine.runMany(conn, stmtId, lists(0, 10), { first: true, last: false, offset: 0 });
+    await expectLibsqlError(engine.runMany(conn, stmtId, [[3]], { first: false, last: false, offset: 10 }), {
+      code: "SQLITE_CONSTRAINT",
+    });
+    await expectLibsqlError(
+      engine.runMany(conn, stmtId, [], { first: false, last: true, offset: 11, abandon: true }),
+      "MISUSE",
+    );
+    await engine.runMany(conn, stmtId, lists(0, 5), { first: true, last: true, offset: 0 });
+    expect(await count()).toBe(5);
+  });
+
   it("inside a transaction, undoes only its own parts", async () => {
     const { engine, conn, stmtId, count } = await setUp();
     await engine.execute(conn, { sql: "BEGIN" }, "number");
