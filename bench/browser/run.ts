@@ -212,6 +212,12 @@ function printInserts(t: Timings, insertPaths: InsertPath[]): void {
     `raw ${rawInsert.toFixed(0)} ms`,
     `ratio ${t.ratio("engine runMany", "raw insert before engine runMany").toFixed(2)}x (best runs ${t.best("engine runMany", "raw insert before engine runMany").toFixed(2)}x)`,
   );
+  line(
+    "  binding and running only (lists packed before)",
+    `${t.median("engine bound").toFixed(0)} ms`,
+    `raw ${rawInsert.toFixed(0)} ms`,
+    `ratio ${t.ratio("engine bound", "raw insert before engine bound").toFixed(2)}x (best runs ${t.best("engine bound", "raw insert before engine bound").toFixed(2)}x)`,
+  );
   for (const path of insertPaths) {
     const ms = t.median(`insert ${path}`);
     line(
@@ -251,6 +257,8 @@ async function benchmark(url: string, chromium: ChromiumSession): Promise<void> 
       t.add("engine insert", await baseline("engine-insert"));
       t.add("raw insert before engine runMany", await baseline("insert"));
       t.add("engine runMany", await baseline("engine-run-many"));
+      t.add("raw insert before engine bound", await baseline("insert"));
+      t.add("engine bound", await baseline("engine-run-many-bound"));
       for (const path of insertPaths) {
         // A raw run right before each of the path's, so that each ratio compares like with like.
         for (let pair = 0; pair < INSERT_PAIRS; pair++) {

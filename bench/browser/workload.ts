@@ -46,6 +46,7 @@ export type BaselineOp =
   | "stream"
   | "engine-insert"
   | "engine-run-many"
+  | "engine-run-many-bound"
   | "engine-points"
   | "engine-read"
   | "engine-stream";
