@@ -51,7 +51,7 @@ export class EngineCursor<Rows = ResultValue[][]> {
       if (!stmt) continue;
       const rc = x.sqlite3_step(stmt.ptr);
       if (rc === SQLITE.ROW) {
-        rows ??= this.#format.collect(this.#columnCount);
+        rows ??= this.#format.collect(this.#columnCount, maxRows - produced);
         rows.add(this.#db.sqlite, stmt.ptr, this.#intMode);
         produced++;
         continue;

@@ -20,8 +20,8 @@ export interface RowCollector<Rows> {
  * `postMessage`, text left as UTF-8 (a browser worker; see `ValueBlock`).
  */
 export interface RowFormat<Rows> {
-  /** A collector for the rows of a statement of `width` columns. */
-  collect(width: number): RowCollector<Rows>;
+  /** A collector for the rows of a statement of `width` columns; `rows`: how many are expected, when known. */
+  collect(width: number, rows?: number): RowCollector<Rows>;
 }
 
 /** Rows as arrays of values. */
@@ -120,14 +120,21 @@ class FlatRowsCollector extends FewThenBulk<FlatRows> {
 
 /** Rows packed into a value block, or plain arrays while they are few. */
 export const packedRows: RowFormat<RowsWire> = {
-  collect: (width) => new PackedRowsCollector(width),
+  collect: (width, rows) => new PackedRowsCollector(width, rows),
 };
 
 class PackedRowsCollector extends FewThenBulk<PackedRows> {
+  readonly #expected: number;
   #writer: ValueBlockWriter | null = null;
 
+  constructor(width: number, expected = 256) {
+    super(width);
+    this.#expected = expected;
+  }
+
   protected override begin(few: ResultValue[][]): void {
-    const writer = new ValueBlockWriter(this.width * 256);
+    // Sized for the rows expected: each time a block grows, the arrays it leaves are garbage the worker must collect.
+    const writer = new ValueBlockWriter(this.width * Math.max(256, this.#expected));
     for (const row of few) for (const value of row) writer.push(value);
     this.#writer = writer;
   }

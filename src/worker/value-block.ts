@@ -192,7 +192,8 @@ export class ValueBlockWriter {
     let text = this.#text;
     const at = this.#textLength;
     if (text === null || at + n > text.length) {
-      const grown = new Uint8Array(Math.max(1024, (at + n) * 2));
+      // First sized for a few bytes a value of the capacity asked for; then doubled.
+      const grown = new Uint8Array(Math.max(1024, text === null ? this.#tags.length * 8 : 0, (at + n) * 2));
       if (text) grown.set(text.subarray(0, at));
       this.#text = text = grown;
     }
@@ -204,7 +205,7 @@ export class ValueBlockWriter {
     this.#textLength = at;
     let ends = this.#textEnds;
     if (ends === null || this.#texts === ends.length) {
-      const grown = new Uint32Array(Math.max(256, this.#texts * 2));
+      const grown = new Uint32Array(Math.max(256, ends === null ? this.#tags.length : 0, this.#texts * 2));
       if (ends) grown.set(ends);
       this.#textEnds = ends = grown;
     }
