@@ -1,5 +1,6 @@
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createClient, rekeyDatabase } from "../../src/node.js";
@@ -189,6 +190,18 @@ describe("rekeyDatabase (Node, file:)", () => {
       expect(await webCount(path, "old")).toBe(ROWS);
       expect(existsSync(`${path}-rekey`)).toBe(false);
       await expect(webCount(path, "next")).rejects.toMatchObject({ extendedCode: "ENCRYPTION_KEY_WRONG" });
+    });
+
+    it("with the owner file of the new file's lock left by a killed process: swept at the next open", async () => {
+      const { path, before, after } = await versions("litter.db");
+      writeFileSync(path, before);
+      writeFileSync(`${path}-rekey`, after.subarray(0, after.length / 2));
+      // What a process killed between writing its lock's owner file and linking it into place leaves (dot-lock.ts).
+      const child = spawn(process.execPath, ["-e", ""]);
+      await new Promise((resolve) => child.once("exit", resolve));
+      writeFileSync(`${path}-rekey.lock.${"0f".repeat(12)}`, `${child.pid}\n${"0f".repeat(12)}\n${hostname()}\n`);
+      expect(await webCount(path, "old")).toBe(ROWS);
+      expect(readdirSync(dir).filter((name) => name.includes("-rekey"))).toEqual([]);
     });
 
     it("with a torn commit record: the old database", async () => {

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { DotLock } from "../../worker/node/dot-lock.js";
+import { DotLock, sweepOwnerFiles } from "../../worker/node/dot-lock.js";
 import { FileLock, type LockHolder, LockLevel } from "../../worker/node/file-lock.js";
 import { makeTempDirs } from "./helpers.js";
 
@@ -42,6 +42,30 @@ describe("DotLock", () => {
     expect(a.tryAcquire()).toBe(true);
     expect(b.tryAcquire()).toBe(false);
     a.release();
+  });
+
+  it("sweeps the owner files that processes killed before removing them left, and only those", async () => {
+    const dir = temp.make();
+    const path = join(dir, "x.db.lock");
+    const owner = (pid: number, host = hostname()) => `${pid}\n${"ab".repeat(12)}\n${host}\n`;
+    const dead = join(dir, `x.db.lock.${"1".repeat(24)}`);
+    const live = join(dir, `x.db.lock.${"2".repeat(24)}`);
+    const foreign = join(dir, `x.db.lock.${"3".repeat(24)}`);
+    const other = join(dir, `y.db.lock.${"4".repeat(24)}`);
+    const unrelated = join(dir, "x.db.lock.notes");
+    writeFileSync(dead, owner(await deadPid()));
+    writeFileSync(live, owner(process.ppid));
+    writeFileSync(foreign, owner(await deadPid(), "some-other-host"));
+    writeFileSync(other, owner(await deadPid()));
+    writeFileSync(unrelated, owner(await deadPid()));
+    const lock = new DotLock(path);
+    expect(lock.tryAcquire()).toBe(true);
+    lock.release();
+    expect([dead, live, foreign, other, unrelated].map(existsSync)).toEqual([false, true, true, true, true]);
+    sweepOwnerFiles(join(dir, "y.db.lock"));
+    expect(existsSync(other)).toBe(false);
+    // A folder that does not exist has nothing to sweep.
+    expect(() => sweepOwnerFiles(join(dir, "missing", "z.db.lock"))).not.toThrow();
   });
 
   it("respects a lock from another host and a half-written one until it is old", async () => {

@@ -1,6 +1,16 @@
 import { randomBytes } from "node:crypto";
-import { linkSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
+import {
+  linkSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { hostname } from "node:os";
+import { basename, dirname, join } from "node:path";
 
 /** A lock file without an owner line (written by other software, or cut short) is left alone this long before it counts as stale. */
 const UNFINISHED_OWNER_GRACE_MS = 10_000;
@@ -35,6 +45,7 @@ export class DotLock {
   readonly #token = randomBytes(12).toString("hex");
   readonly #content: string;
   #held = false;
+  #swept = false;
 
   constructor(path: string) {
     this.#path = path;
@@ -47,6 +58,10 @@ export class DotLock {
    */
   tryAcquire(): boolean {
     if (this.#held) return true;
+    if (!this.#swept) {
+      this.#swept = true;
+      sweepOwnerFiles(this.#path);
+    }
     // Two rounds: the second follows a stale lock just broken or an owner that let go meanwhile.
     for (let round = 0; round < 2; round++) {
       if (this.#create()) {
@@ -86,7 +101,8 @@ export class DotLock {
    * Creates the lock file with our owner line; false if it already exists.
    * The line is written to a file of our own first and linked into place
    * (atomic, and failing if the lock exists), so that the lock never exists
-   * without its owner: a process killed in between leaves no lock.
+   * without its owner: a process killed in between leaves no lock, only its
+   * owner file, which the next `DotLock` of the file sweeps (`sweepOwnerFiles`).
    */
   #create(): boolean {
     const mine = `${this.#path}.${this.#token}`;
@@ -119,9 +135,7 @@ export class DotLock {
       const stat = statSync(this.#path, { throwIfNoEntry: false });
       return stat !== undefined && Date.now() - stat.mtimeMs > UNFINISHED_OWNER_GRACE_MS;
     }
-    if (owner.host !== host) return false;
-    if (owner.pid === process.pid) return false;
-    return !processAlive(owner.pid);
+    return ownerGone(owner);
   }
 
   /**
@@ -149,6 +163,42 @@ export class DotLock {
     }
     unlinkSync(aside);
   }
+}
+
+/**
+ * Removes the owner files (`<lock>.<token>`, see `#create`) that processes
+ * killed between writing one and removing it left beside `lockPath`: those
+ * whose process is gone. They never held the lock; they are only litter.
+ */
+export function sweepOwnerFiles(lockPath: string): void {
+  const prefix = `${basename(lockPath)}.`;
+  let dir: string;
+  let names: string[];
+  try {
+    // As the file's lock is named: its folder with symlinks resolved.
+    dir = realpathSync(dirname(lockPath));
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !/^[0-9a-f]{24}$/.test(name.slice(prefix.length))) continue;
+    const path = join(dir, name);
+    try {
+      const owner = parseOwner(readFileSync(path, "utf8"));
+      if (owner !== null && ownerGone(owner)) unlinkSync(path);
+    } catch (error) {
+      // Gone meanwhile (its owner finished), or not ours to read: left as it is.
+      if (!["ENOENT", "EACCES", "EPERM"].includes((error as NodeJS.ErrnoException).code ?? "")) throw error;
+    }
+  }
+}
+
+/** True when `owner` is a process of this host, not this one, that no longer runs. */
+function ownerGone(owner: Owner): boolean {
+  if (owner.host !== host) return false;
+  if (owner.pid === process.pid) return false;
+  return !processAlive(owner.pid);
 }
 
 function parseOwner(content: string): Owner | null {

@@ -3,7 +3,8 @@ import { resolve } from "node:path";
 import { LibsqlError } from "../../src/errors.js";
 import { PathQueue } from "../browser/path-queue.js";
 import { type DatabaseCipher, refuseEncryptedWithoutKey } from "../crypto/database-cipher.js";
-import { recoverRekey, rekeyDatabaseFile } from "../crypto/rekey-database-file.js";
+import { recoverRekey, rekeyDatabaseFile, rekeyFileNames } from "../crypto/rekey-database-file.js";
+import { sweepOwnerFiles } from "../node/dot-lock.js";
 import { installNodeFileVfs } from "../node/node-file-vfs.js";
 import { openHandle } from "../sqlite/open-handle.js";
 import type { Sqlite } from "../sqlite/sqlite.js";
@@ -47,6 +48,8 @@ export const nodeFileStorage: StorageBackend = {
       const vfs = installNodeFileVfs(sqlite);
       const timeoutMs = busyTimeout(options?.busyTimeoutMs);
       await recoverRekey(sqlite, { base: vfs, file, lock: true, busyTimeoutMs: timeoutMs });
+      // A process killed while it locked the new file of a key change may have left an owner file of that lock.
+      sweepOwnerFiles(`${rekeyFileNames(file).target}.lock`);
       const head = readHead(file);
       const wal = head !== null && (head[18] === 2 || head[19] === 2);
       const cipher = options?.encryption;
