@@ -199,7 +199,12 @@ describe("rekeyDatabase (Node, file:)", () => {
       // What a process killed between writing its lock's owner file and linking it into place leaves (dot-lock.ts).
       const child = spawn(process.execPath, ["-e", ""]);
       await new Promise((resolve) => child.once("exit", resolve));
-      writeFileSync(`${path}-rekey.lock.${"0f".repeat(12)}`, `${child.pid}\n${"0f".repeat(12)}\n${hostname()}\n`);
+      writeFileSync(
+        `${path}-rekey.lock.${child.pid}.${"0f".repeat(12)}`,
+        `${child.pid}\n${"0f".repeat(12)}\n${hostname()}\n`,
+      );
+      // Killed before its owner line was written.
+      writeFileSync(`${path}-rekey.lock.${child.pid}.${"1e".repeat(12)}`, "");
       expect(await webCount(path, "old")).toBe(ROWS);
       expect(readdirSync(dir).filter((name) => name.includes("-rekey"))).toEqual([]);
     });

@@ -48,20 +48,38 @@ describe("DotLock", () => {
     const dir = temp.make();
     const path = join(dir, "x.db.lock");
     const owner = (pid: number, host = hostname()) => `${pid}\n${"ab".repeat(12)}\n${host}\n`;
-    const dead = join(dir, `x.db.lock.${"1".repeat(24)}`);
-    const live = join(dir, `x.db.lock.${"2".repeat(24)}`);
-    const foreign = join(dir, `x.db.lock.${"3".repeat(24)}`);
-    const other = join(dir, `y.db.lock.${"4".repeat(24)}`);
+    const gone = await deadPid();
+    const dead = join(dir, `x.db.lock.${gone}.${"1".repeat(24)}`);
+    // Killed before it wrote its owner line: the PID in its name says whose it is.
+    const empty = join(dir, `x.db.lock.${gone}.${"5".repeat(24)}`);
+    const emptyLive = join(dir, `x.db.lock.${process.ppid}.${"6".repeat(24)}`);
+    // As earlier versions named them, without the PID.
+    const older = join(dir, `x.db.lock.${"7".repeat(24)}`);
+    const live = join(dir, `x.db.lock.${process.ppid}.${"2".repeat(24)}`);
+    const foreign = join(dir, `x.db.lock.${gone}.${"3".repeat(24)}`);
+    const other = join(dir, `y.db.lock.${gone}.${"4".repeat(24)}`);
     const unrelated = join(dir, "x.db.lock.notes");
-    writeFileSync(dead, owner(await deadPid()));
+    writeFileSync(dead, owner(gone));
+    writeFileSync(empty, "");
+    writeFileSync(emptyLive, "");
+    writeFileSync(older, owner(gone));
     writeFileSync(live, owner(process.ppid));
-    writeFileSync(foreign, owner(await deadPid(), "some-other-host"));
-    writeFileSync(other, owner(await deadPid()));
-    writeFileSync(unrelated, owner(await deadPid()));
+    writeFileSync(foreign, owner(gone, "some-other-host"));
+    writeFileSync(other, owner(gone));
+    writeFileSync(unrelated, owner(gone));
     const lock = new DotLock(path);
     expect(lock.tryAcquire()).toBe(true);
     lock.release();
-    expect([dead, live, foreign, other, unrelated].map(existsSync)).toEqual([false, true, true, true, true]);
+    expect([dead, empty, emptyLive, older, live, foreign, other, unrelated].map(existsSync)).toEqual([
+      false,
+      false,
+      true,
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]);
     sweepOwnerFiles(join(dir, "y.db.lock"));
     expect(existsSync(other)).toBe(false);
     // A folder that does not exist has nothing to sweep.

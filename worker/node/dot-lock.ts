@@ -105,7 +105,8 @@ export class DotLock {
    * owner file, which the next `DotLock` of the file sweeps (`sweepOwnerFiles`).
    */
   #create(): boolean {
-    const mine = `${this.#path}.${this.#token}`;
+    // The PID in the name too: a process killed before it wrote the owner line leaves an empty file that says whose.
+    const mine = `${this.#path}.${process.pid}.${this.#token}`;
     writeFileSync(mine, this.#content, { mode: 0o644 });
     try {
       linkSync(mine, this.#path);
@@ -166,9 +167,13 @@ export class DotLock {
 }
 
 /**
- * Removes the owner files (`<lock>.<token>`, see `#create`) that processes
- * killed between writing one and removing it left beside `lockPath`: those
- * whose process is gone. They never held the lock; they are only litter.
+ * Removes the owner files (`<lock>.<pid>.<token>`, see `#create`; earlier
+ * versions wrote `<lock>.<token>`) that processes killed between creating
+ * one and removing it left beside `lockPath`: those whose process is gone.
+ * They never held the lock; they are only litter. The owner line says whose
+ * a file is; a file killed before its line was written is its name's PID's,
+ * taken to be of this host (a shared folder's other hosts are not told apart
+ * there).
  */
 export function sweepOwnerFiles(lockPath: string): void {
   const prefix = `${basename(lockPath)}.`;
@@ -182,10 +187,12 @@ export function sweepOwnerFiles(lockPath: string): void {
     return;
   }
   for (const name of names) {
-    if (!name.startsWith(prefix) || !/^[0-9a-f]{24}$/.test(name.slice(prefix.length))) continue;
+    const match = name.startsWith(prefix) ? /^(?:(\d+)\.)?[0-9a-f]{24}$/.exec(name.slice(prefix.length)) : null;
+    if (!match) continue;
     const path = join(dir, name);
     try {
-      const owner = parseOwner(readFileSync(path, "utf8"));
+      const named = match[1] === undefined ? null : { pid: Number(match[1]), host };
+      const owner = parseOwner(readFileSync(path, "utf8")) ?? named;
       if (owner !== null && ownerGone(owner)) unlinkSync(path);
     } catch (error) {
       // Gone meanwhile (its owner finished), or not ours to read: left as it is.
