@@ -10,7 +10,7 @@
 import { expose, type TransferHandler, transfer, transferHandlers } from "comlink";
 import { errorThrowHandler, type ThrowHandler } from "../src/worker/error-codec.js";
 import { serveHotCalls } from "../src/worker/serve-hot-calls.js";
-import { WorkerChannels } from "../src/worker/worker-channel.js";
+import { type ChannelPort, WorkerChannels } from "../src/worker/worker-channel.js";
 import { CONNECT_MESSAGE } from "../src/worker/worker-protocol.js";
 import { createBrowserEngine } from "./browser/create-browser-engine.js";
 import { exposedApi } from "./browser/exposed-api.js";
@@ -26,15 +26,13 @@ transferHandlers.set(
 const engine = createBrowserEngine();
 const api = exposedApi(engine, transfer);
 
-const channels = new WorkerChannels(
-  (message, moved) => postMessage(message, moved),
-  (port) => expose(api, serveHotCalls(port, engine)),
-);
+/** Serves a page's port or channel: the hot calls, and comlink for the rest. */
+const serve = (port: MessagePort | ChannelPort) => expose(api, serveHotCalls(port, engine));
+const channels = new WorkerChannels((message, moved) => postMessage(message, moved), serve);
 
 addEventListener("message", (event: MessageEvent) => {
   const data: unknown = event.data;
   if (channels.receive(data)) return;
   const port: unknown = (data as Record<string, unknown> | null)?.[CONNECT_MESSAGE];
-  if (!(port instanceof MessagePort)) return;
-  expose(api, serveHotCalls(port, engine));
+  if (port instanceof MessagePort) serve(port);
 });
